@@ -1,0 +1,45 @@
+"""The clinical records of the registry, one module per kind of record."""
+
+from .assessment import Assessment, JadasVariant, Timepoint
+from .common import RecordSource, TimingPrecision, ValueSource, YesNoUnknown
+from .events import ActionTaken, AdverseEvent, AttributedBy, Attribution, EventCategory, Outcome, ReportedBy
+from .medication import Drug, DrugClass, MedicationCourse, ReasonStopped, RelationToMsc, StopDecidedBy
+from .msc import DonorType, MscAdministration, MscProduct, MscProvider, MscRoute, PaidBy, TissueSource, dose_per_kg
+from .patient import Diagnosis, FundingSource, JiaCategory, Patient, PreviousDiagnosis, Sex
+
+__all__ = [
+    "ActionTaken",
+    "AdverseEvent",
+    "Assessment",
+    "Attribution",
+    "AttributedBy",
+    "Diagnosis",
+    "DonorType",
+    "Drug",
+    "DrugClass",
+    "EventCategory",
+    "FundingSource",
+    "JadasVariant",
+    "JiaCategory",
+    "MedicationCourse",
+    "MscAdministration",
+    "MscProduct",
+    "MscProvider",
+    "MscRoute",
+    "Outcome",
+    "PaidBy",
+    "Patient",
+    "PreviousDiagnosis",
+    "ReasonStopped",
+    "RecordSource",
+    "RelationToMsc",
+    "ReportedBy",
+    "Sex",
+    "StopDecidedBy",
+    "Timepoint",
+    "TimingPrecision",
+    "TissueSource",
+    "ValueSource",
+    "YesNoUnknown",
+    "dose_per_kg",
+]

@@ -1,0 +1,194 @@
+"""Vocabularies, validators and the timing building block shared by every clinical record."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.deconstruct import deconstructible
+
+DAYS_PER_MONTH = Decimal("30.4375")
+DAYS_PER_YEAR = Decimal("365.25")
+
+
+def between(low, high, what):
+    """Validators for a closed range, with a message a clinician reads next to the field."""
+    message = f"{what} must be between {low} and {high}."
+    return [MinValueValidator(low, message=message), MaxValueValidator(high, message=message)]
+
+
+def positive(what):
+    return [StrictlyPositiveValidator(what)]
+
+
+def non_negative(what):
+    return [MinValueValidator(0, message=f"{what} cannot be negative.")]
+
+
+@deconstructible
+class StrictlyPositiveValidator:
+    """MinValueValidator is inclusive; cells, weights and doses must be strictly above zero."""
+
+    def __init__(self, what):
+        self.what = what
+
+    def __call__(self, value):
+        if value is not None and value <= 0:
+            raise ValidationError(f"{self.what} must be greater than 0.", code="not_positive")
+
+    def __eq__(self, other):
+        return isinstance(other, StrictlyPositiveValidator) and other.what == self.what
+
+
+def range_check(field, low, high, name):
+    """The database half of `between`: NULL (not recorded) passes, anything outside the range fails."""
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": low, f"{field}__lte": high}),
+        name=name,
+        violation_error_message=f"{field.replace('_', ' ').capitalize()} must be between {low} and {high}.",
+    )
+
+
+def positive_check(field, name, strictly=True):
+    lookup = "gt" if strictly else "gte"
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__{lookup}": 0}),
+        name=name,
+        violation_error_message=f"{field.replace('_', ' ').capitalize()} must be greater than 0."
+        if strictly
+        else f"{field.replace('_', ' ').capitalize()} cannot be negative.",
+    )
+
+
+class YesNoUnknown(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class TestResult(models.TextChoices):
+    POSITIVE = "positive", "Positive"
+    NEGATIVE = "negative", "Negative"
+    NOT_TESTED = "not_tested", "Not tested"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class RecordSource(models.TextChoices):
+    """Where an abstracted record came from, so a reader knows what was documented."""
+
+    MEDICAL_RECORD = "medical_record", "Centre's medical record"
+    PUBLICATION_TEXT = "publication_text", "Publication: case text"
+    PUBLICATION_TABLE = "publication_table", "Publication: table"
+    PROVIDER_DOCUMENT = "provider_document", "MSC provider's documents"
+    FAMILY_INTERVIEW = "family_interview", "Family interview"
+    SYNTHETIC = "synthetic", "Synthetic (generated, not a real patient)"
+
+
+class ValueSource(models.TextChoices):
+    """Who observed a value: the paper stresses benefit was 'reported rather than documented'."""
+
+    FAMILY_REPORTED = "family_reported", "Reported by patient or family"
+    TEAM_DOCUMENTED = "team_documented", "Documented by the rheumatology team"
+    LABORATORY = "laboratory", "Measured by a laboratory or imaging"
+    PROVIDER_REPORTED = "provider_reported", "Reported by the MSC provider"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class TimingPrecision(models.TextChoices):
+    DAY = "day", "Exact day"
+    WEEK = "week", "Within a week"
+    MONTH = "month", "Month"
+    YEAR = "year", "Year"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Currency(models.TextChoices):
+    USD = "USD", "US dollar"
+    EUR = "EUR", "Euro"
+    GBP = "GBP", "Pound sterling"
+    MXN = "MXN", "Mexican peso"
+    CAD = "CAD", "Canadian dollar"
+    OTHER = "XXX", "Other"
+
+
+class Abstracted(models.Model):
+    """Every clinical record says where it was abstracted from and the passage that supports it."""
+
+    abstracted_from = models.CharField(max_length=24, choices=RecordSource.choices, default=RecordSource.MEDICAL_RECORD)
+    source_passage = models.TextField(
+        blank=True, help_text="Where the value comes from, e.g. 'Case 1, paragraph 3: ...'."
+    )
+
+    class Meta:
+        abstract = True
+
+
+def timing(prefix, label):
+    """An abstract model holding one point in time at the precision the source gives.
+
+    The paper gives ages and months after the first MSC treatment, rarely dates, so a time is any
+    of: a date, an age, an offset in days from the first MSC administration, each optional, with
+    a precision and an 'estimated' flag. `cases.timing` derives the missing ones for exports.
+    """
+    p = f"{prefix}_" if prefix else ""
+    precision = f"{p}precision" if prefix else "timing_precision"
+    estimated = f"{p}estimated" if prefix else "timing_estimated"
+    cap = label.capitalize()
+    attrs = {
+        "__module__": __name__,
+        f"{p}date": models.DateField(
+            f"{label} date",
+            null=True,
+            blank=True,
+            help_text="Exact date if known; for month or year precision, the first day of it.",
+        ),
+        f"{p}age_years": models.DecimalField(
+            f"age at {label} (years)",
+            max_digits=4,
+            decimal_places=1,
+            null=True,
+            blank=True,
+            validators=between(0, 30, f"Age at {label}"),
+            help_text="Age in years, 0-30 (one decimal).",
+        ),
+        f"{p}days_from_first_msc": models.IntegerField(
+            f"{label}: days from first MSC",
+            null=True,
+            blank=True,
+            validators=between(-36525, 36525, f"{cap} days from first MSC"),
+            help_text="Days after the first MSC administration (negative = before it).",
+        ),
+        precision: models.CharField(
+            f"{label} precision",
+            max_length=8,
+            choices=TimingPrecision.choices,
+            default=TimingPrecision.UNKNOWN,
+        ),
+        estimated: models.BooleanField(f"{label} estimated", default=False),
+        "Meta": type("Meta", (), {"abstract": True}),
+    }
+    return type(f"{cap.replace(' ', '')}Timing", (models.Model,), attrs)
+
+
+OnsetTiming = timing("onset", "onset")
+StartTiming = timing("start", "start")
+StopTiming = timing("stop", "stop")
+PointTiming = timing("", "time")
+
+
+def timing_checks(model, *prefixes):
+    """Database ranges for the timings of a model (constraint names must be unique per model)."""
+    return [
+        range_check(f"{p}_age_years" if p else "age_years", 0, 30, f"{model}_{p or 'time'}_age_between_0_and_30")
+        for p in prefixes
+    ]
+
+
+def not_before(later, earlier, name, message):
+    """A 'stop not before start' constraint over each of date, age and offset when both are known."""
+    condition = Q()
+    for suffix in ("date", "age_years", "days_from_first_msc"):
+        a, b = f"{later}_{suffix}", f"{earlier}_{suffix}"
+        condition &= Q(**{f"{a}__isnull": True}) | Q(**{f"{b}__isnull": True}) | Q(**{f"{a}__gte": models.F(b)})
+    return models.CheckConstraint(condition=condition, name=name, violation_error_message=message)

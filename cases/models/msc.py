@@ -1,0 +1,282 @@
+"""MSC providers, products and administrations, split as in the CIBMTR product and infusion forms."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from .common import (
+    Abstracted,
+    Currency,
+    PointTiming,
+    YesNoUnknown,
+    between,
+    non_negative,
+    positive,
+    positive_check,
+    range_check,
+    timing_checks,
+)
+from .patient import Patient
+
+DOSE_DISAGREEMENT_TOLERANCE = Decimal("0.10")
+
+
+class ProviderKind(models.TextChoices):
+    COMMERCIAL_CLINIC = "commercial_clinic", "Commercial clinic"
+    ACADEMIC_CENTRE = "academic_centre", "Academic centre"
+    CLINICAL_TRIAL = "clinical_trial", "Clinical trial"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class MscProviderQuerySet(models.QuerySet):
+    def get_by_natural_key(self, name, country):
+        return self.get(name=name, country=country)
+
+
+class MscProvider(Abstracted):
+    """The clinic or company that prepared or gave the cells, shared across cases so that
+    administrations and adverse events can be counted per provider."""
+
+    name = models.CharField(max_length=200, help_text="As the family or the provider names it.")
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code of its seat, e.g. US; XX if unknown.")
+    kind = models.CharField(max_length=20, choices=ProviderKind.choices, default=ProviderKind.UNKNOWN)
+    note = models.TextField(blank=True)
+
+    objects = MscProviderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "MSC provider"
+        constraints = [
+            models.UniqueConstraint(fields=["name", "country"], name="provider_unique_name_country"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.country})"
+
+    def natural_key(self):
+        return (self.name, self.country)
+
+
+class TissueSource(models.TextChoices):
+    ADIPOSE = "adipose", "Adipose tissue"
+    BONE_MARROW = "bone_marrow", "Bone marrow"
+    UMBILICAL_CORD = "umbilical_cord", "Umbilical cord tissue"
+    WHARTONS_JELLY = "whartons_jelly", "Wharton's jelly"
+    PLACENTA = "placenta", "Placenta"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class DonorType(models.TextChoices):
+    AUTOLOGOUS = "autologous", "Autologous"
+    ALLOGENEIC_RELATED = "allogeneic_related", "Allogeneic, related donor"
+    ALLOGENEIC_UNRELATED = "allogeneic_unrelated", "Allogeneic, unrelated donor"
+    ALLOGENEIC = "allogeneic", "Allogeneic, donor relation not stated"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Storage(models.TextChoices):
+    FRESH = "fresh", "Fresh"
+    CRYOPRESERVED = "cryopreserved", "Cryopreserved"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class RegulatoryStatus(models.TextChoices):
+    APPROVED = "approved", "Approved product"
+    CLINICAL_TRIAL = "clinical_trial", "Clinical trial"
+    UNREGULATED_COMMERCIAL = "unregulated_commercial", "Unregulated commercial"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class MscProduct(Abstracted):
+    """A cell product as prepared; its administrations are recorded separately."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="products")
+    label = models.CharField(max_length=100, help_text="How the case refers to it, e.g. 'adipose MSC, 1st course'.")
+    provider = models.ForeignKey(MscProvider, on_delete=models.PROTECT, null=True, blank=True, related_name="products")
+    tissue_source = models.CharField(max_length=16, choices=TissueSource.choices, default=TissueSource.UNKNOWN)
+    donor_type = models.CharField(max_length=24, choices=DonorType.choices, default=DonorType.UNKNOWN)
+    harvest_procedure = models.CharField(
+        max_length=200, blank=True, help_text="e.g. liposuction; cord after caesarean birth."
+    )
+    preparation_country = models.CharField(
+        "country of preparation", max_length=2, blank=True, help_text="ISO 3166-1 alpha-2, e.g. US."
+    )
+    administration_country = models.CharField(
+        "country of administration", max_length=2, blank=True, help_text="ISO 3166-1 alpha-2, e.g. MX."
+    )
+    passage_number = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=between(0, 50, "Passage number"), help_text="0-50; blank if not stated."
+    )
+    viability_percent = models.DecimalField(
+        "viability (%)",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=between(0, 100, "Viability"),
+        help_text="0-100 %.",
+    )
+    isct_phenotype_confirmed = models.CharField(
+        "ISCT phenotype (CD73/CD90/CD105) confirmed",
+        max_length=8,
+        choices=YesNoUnknown.choices,
+        default=YesNoUnknown.UNKNOWN,
+    )
+    sterility_tested = models.CharField(max_length=8, choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN)
+    storage = models.CharField(
+        "fresh or cryopreserved", max_length=16, choices=Storage.choices, default=Storage.UNKNOWN
+    )
+    regulatory_status = models.CharField(
+        max_length=24, choices=RegulatoryStatus.choices, default=RegulatoryStatus.UNKNOWN
+    )
+    provider_claims = models.TextField(blank=True, help_text="What the provider says of the product, unverified.")
+
+    class Meta:
+        ordering = ["patient", "id"]
+        verbose_name = "MSC product"
+        constraints = [
+            range_check("viability_percent", 0, 100, "viability_between_0_and_100"),
+            range_check("passage_number", 0, 50, "passage_between_0_and_50"),
+        ]
+
+    def __str__(self):
+        return f"{self.label}: {self.get_donor_type_display().lower()} {self.get_tissue_source_display().lower()}"
+
+
+class MscRoute(models.TextChoices):
+    INTRAVENOUS = "intravenous", "Intravenous"
+    INTRA_ARTICULAR = "intra_articular", "Intra-articular"
+    INTRAOSSEOUS = "intraosseous", "Intraosseous"
+    INTRANASAL = "intranasal", "Intranasal"
+    LYMPH_NODE = "lymph_node", "Lymph node"
+    INTRAMUSCULAR = "intramuscular", "Intramuscular"
+    INTRATHECAL = "intrathecal", "Intrathecal"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class PaidBy(models.TextChoices):
+    FAMILY = "family", "Family, out of pocket"
+    INSURANCE = "insurance", "Insurance"
+    CHARITY = "charity", "Charity or crowdfunding"
+    TRIAL_SPONSOR = "trial_sponsor", "Trial sponsor"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+def dose_per_kg(cells_millions, weight_kg):
+    """Dose in 10^6 cells/kg, to three decimals: the single place this is computed."""
+    if cells_millions is None or not weight_kg:
+        return None
+    return (Decimal(cells_millions) / Decimal(weight_kg)).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+
+
+class MscAdministration(PointTiming, Abstracted):
+    """One infusion or injection. Dose per kg is computed from cells and weight when both are known;
+    a dose the source reports is kept as reported, and a disagreement is shown, never resolved."""
+
+    product = models.ForeignKey(MscProduct, on_delete=models.PROTECT, related_name="administrations")
+    sequence = models.PositiveSmallIntegerField(
+        "number",
+        validators=between(1, 100, "Administration number"),
+        help_text="1 for the first administration of the case, 2 for the next...",
+    )
+    route = models.CharField(max_length=16, choices=MscRoute.choices)
+    anatomical_site = models.CharField(max_length=200, blank=True, help_text="e.g. both femoral heads, left elbow.")
+    cells_millions = models.DecimalField(
+        "cells (x10^6)",
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=positive("Cells"),
+        help_text="Total cells given, in millions; greater than 0.",
+    )
+    volume_ml = models.DecimalField(
+        "volume (mL)", max_digits=7, decimal_places=2, null=True, blank=True, validators=positive("Volume")
+    )
+    weight_kg = models.DecimalField(
+        "patient weight (kg)",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=between(1, 250, "Weight"),
+        help_text="1-250 kg, on the day.",
+    )
+    reported_dose_millions_per_kg = models.DecimalField(
+        "reported dose (x10^6 cells/kg)",
+        max_digits=7,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=positive("Reported dose"),
+        help_text="As the source states it; greater than 0.",
+    )
+    clinic_name = models.CharField(max_length=200, blank=True, help_text="Where it was given, if not the provider.")
+    country = models.CharField("country", max_length=2, blank=True, help_text="ISO 3166-1 alpha-2, e.g. MX.")
+    cost_amount = models.DecimalField(
+        "cost", max_digits=12, decimal_places=2, null=True, blank=True, validators=non_negative("Cost")
+    )
+    cost_currency = models.CharField(max_length=3, choices=Currency.choices, blank=True)
+    paid_by = models.CharField(max_length=16, choices=PaidBy.choices, default=PaidBy.UNKNOWN)
+    team_informed_before = models.CharField(
+        "rheumatology team informed before", max_length=8, choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["product__patient", "sequence"]
+        verbose_name = "MSC administration"
+        constraints = [
+            *timing_checks("mscadministration", ""),
+            positive_check("cells_millions", "cells_positive"),
+            positive_check("volume_ml", "volume_positive"),
+            positive_check("reported_dose_millions_per_kg", "reported_dose_positive"),
+            positive_check("cost_amount", "administration_cost_not_negative", strictly=False),
+            range_check("weight_kg", 1, 250, "weight_between_1_and_250"),
+            range_check("sequence", 1, 100, "sequence_between_1_and_100"),
+            models.CheckConstraint(
+                condition=Q(cost_amount__isnull=True) | ~Q(cost_currency=""),
+                name="cost_has_currency",
+                violation_error_message="Give the currency of the cost.",
+            ),
+        ]
+
+    def __str__(self):
+        cells = f", {self.cells_millions:g}x10^6 cells" if self.cells_millions is not None else ""
+        return f"#{self.sequence} {self.get_route_display().lower()}{cells}"
+
+    @property
+    def patient(self):
+        return self.product.patient
+
+    @property
+    def computed_dose_millions_per_kg(self):
+        return dose_per_kg(self.cells_millions, self.weight_kg)
+
+    @property
+    def dose_millions_per_kg(self):
+        """The dose to report: computed when possible, otherwise as the source reported it."""
+        computed = self.computed_dose_millions_per_kg
+        return computed if computed is not None else self.reported_dose_millions_per_kg
+
+    @property
+    def dose_disagrees(self):
+        """True when a reported dose and cells / weight differ by more than 10 %."""
+        computed, reported = self.computed_dose_millions_per_kg, self.reported_dose_millions_per_kg
+        if computed is None or reported is None:
+            return False
+        return abs(computed - reported) > DOSE_DISAGREEMENT_TOLERANCE * reported
+
+    def clean(self):
+        errors = {}
+        if self.cost_amount is not None and not self.cost_currency:
+            errors["cost_currency"] = "Give the currency of the cost."
+        if errors:
+            raise ValidationError(errors)

@@ -1,1 +1,304 @@
-# Register your models here.
+"""The Django admin for the clinical records: a whole case reviewable on its patient's page.
+
+Administrations hang off products, so they are an inline of the product page (and have their own
+list); everything else that belongs to a case is an inline of the patient page.
+"""
+
+from django.contrib import admin
+
+from .models import (
+    AdverseEvent,
+    Assessment,
+    DataQuery,
+    DataQueryMessage,
+    FundingSource,
+    MedicationCourse,
+    MscAdministration,
+    MscProduct,
+    MscProvider,
+    Patient,
+    PreviousDiagnosis,
+    ReviewEvent,
+)
+
+# ---- Inlines -------------------------------------------------------------------------------------
+
+
+class PreviousDiagnosisInline(admin.TabularInline):
+    model = PreviousDiagnosis
+    extra = 0
+    fields = ["diagnosis", "diagnosis_detail", "age_years", "date", "timing_precision", "note"]
+
+
+class MedicationCourseInline(admin.StackedInline):
+    model = MedicationCourse
+    extra = 0
+    classes = ["collapse"]
+
+
+class MscProductInline(admin.StackedInline):
+    model = MscProduct
+    extra = 0
+    classes = ["collapse"]
+    autocomplete_fields = ["provider"]
+    show_change_link = True  # administrations are edited on the product's page
+
+
+class AdverseEventInline(admin.StackedInline):
+    model = AdverseEvent
+    extra = 0
+    classes = ["collapse"]
+    autocomplete_fields = ["administration", "preceding_withdrawals"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("preceding_withdrawals")
+
+
+class AssessmentInline(admin.StackedInline):
+    model = Assessment
+    extra = 0
+    classes = ["collapse"]
+
+
+class ReviewEventInline(admin.TabularInline):
+    """The signatures and status changes of a case, shown and never edited here."""
+
+    model = ReviewEvent
+    fk_name = "patient"
+    extra = 0
+    fields = ["action", "user", "at", "meaning", "reason", "voided_by"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DataQueryMessageInline(admin.TabularInline):
+    model = DataQueryMessage
+    extra = 0
+    autocomplete_fields = ["author"]
+
+
+class MscAdministrationInline(admin.StackedInline):
+    model = MscAdministration
+    extra = 0
+    classes = ["collapse"]
+    readonly_fields = ["computed_dose_millions_per_kg"]
+
+
+# ---- Cases ---------------------------------------------------------------------------------------
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = [
+        "study_id",
+        "centre",
+        "diagnosis",
+        "sex",
+        "age_at_onset_years",
+        "msc_decision",
+        "review_status",
+        "abstracted_from",
+    ]
+    list_filter = [
+        "centre",
+        "review_status",
+        "diagnosis",
+        "sex",
+        "msc_decision",
+        "paid_out_of_pocket",
+        "abstracted_from",
+    ]
+    search_fields = ["study_id", "centre__code"]
+    list_select_related = ["centre"]
+    autocomplete_fields = ["centre", "created_by"]
+    filter_horizontal = ["funding_sources"]
+    # Status changes go through the review workflow, which records who signed and why.
+    readonly_fields = ["review_status"]
+    inlines = [
+        PreviousDiagnosisInline,
+        MedicationCourseInline,
+        MscProductInline,
+        AdverseEventInline,
+        AssessmentInline,
+        ReviewEventInline,
+    ]
+
+
+@admin.register(PreviousDiagnosis)
+class PreviousDiagnosisAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "patient", "age_years", "date", "timing_precision"]
+    list_filter = ["diagnosis", "patient__centre"]
+    search_fields = ["patient__study_id", "diagnosis_detail"]
+    list_select_related = ["patient"]
+    autocomplete_fields = ["patient"]
+
+
+@admin.register(MedicationCourse)
+class MedicationCourseAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "patient",
+        "drug_class",
+        "relation_to_msc",
+        "start_age_years",
+        "stop_age_years",
+        "is_ongoing",
+        "reason_stopped",
+        "stop_decided_by",
+        "team_knew_of_stop",
+    ]
+    list_filter = [
+        "drug_class",
+        "relation_to_msc",
+        "is_ongoing",
+        "reason_stopped",
+        "stop_decided_by",
+        "patient__centre",
+    ]
+    search_fields = ["patient__study_id", "drug", "drug_detail"]
+    list_select_related = ["patient"]
+    autocomplete_fields = ["patient"]
+
+
+@admin.register(MscProvider)
+class MscProviderAdmin(admin.ModelAdmin):
+    list_display = ["name", "country", "kind"]
+    list_filter = ["kind", "country"]
+    search_fields = ["name"]
+
+
+@admin.register(MscProduct)
+class MscProductAdmin(admin.ModelAdmin):
+    list_display = ["label", "patient", "tissue_source", "donor_type", "provider", "regulatory_status"]
+    list_filter = ["tissue_source", "donor_type", "storage", "regulatory_status", "patient__centre"]
+    search_fields = ["patient__study_id", "label", "provider__name"]
+    list_select_related = ["patient", "provider"]
+    autocomplete_fields = ["patient", "provider"]
+    inlines = [MscAdministrationInline]
+
+
+@admin.register(MscAdministration)
+class MscAdministrationAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "study_id",
+        "product",
+        "route",
+        "cells_millions",
+        "weight_kg",
+        "computed_dose_millions_per_kg",
+        "reported_dose_millions_per_kg",
+        "dose_disagrees",
+        "cost_amount",
+        "cost_currency",
+    ]
+    list_filter = ["route", "paid_by", "team_informed_before", "product__patient__centre"]
+    search_fields = ["product__patient__study_id", "clinic_name", "product__label"]
+    list_select_related = ["product__patient"]
+    autocomplete_fields = ["product"]
+    readonly_fields = ["computed_dose_millions_per_kg"]
+
+    @admin.display(description="study ID", ordering="product__patient__study_id")
+    def study_id(self, obj):
+        return obj.product.patient.study_id
+
+    @admin.display(description="dose disagrees (>10 %)", boolean=True)
+    def dose_disagrees(self, obj):
+        return obj.dose_disagrees
+
+
+@admin.register(AdverseEvent)
+class AdverseEventAdmin(admin.ModelAdmin):
+    list_display = [
+        "description",
+        "patient",
+        "category",
+        "ctcae_grade",
+        "serious",
+        "attribution",
+        "attributed_by",
+        "outcome",
+        "reported_by",
+    ]
+    list_filter = ["category", "ctcae_grade", "attribution", "attributed_by", "outcome", "patient__centre"]
+    search_fields = ["patient__study_id", "description"]
+    list_select_related = ["patient"]
+    autocomplete_fields = ["patient", "administration", "preceding_withdrawals"]
+
+    @admin.display(description="serious", boolean=True)
+    def serious(self, obj):
+        return obj.is_serious
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "patient",
+        "timepoint",
+        "age_years",
+        "days_from_first_msc",
+        "patient_global",
+        "physician_global",
+        "sledai2k",
+        "jadas",
+    ]
+    list_filter = ["timepoint", "patient__centre"]
+    search_fields = ["patient__study_id"]
+    list_select_related = ["patient"]
+    autocomplete_fields = ["patient"]
+
+
+# ---- Review ------------------------------------------------------------------------------------
+
+
+@admin.register(ReviewEvent)
+class ReviewEventAdmin(admin.ModelAdmin):
+    """The audit trail of signatures: readable, never edited or deleted from the admin."""
+
+    list_display = ["patient", "action", "user", "at"]
+    list_filter = ["action", "patient__centre"]
+    search_fields = ["patient__study_id", "user__username"]
+    list_select_related = ["patient", "user"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DataQuery)
+class DataQueryAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "patient", "record_label", "status", "raised_by", "raised_at", "addressed_to"]
+    list_filter = ["status", "patient__centre"]
+    search_fields = ["patient__study_id", "question", "record_label"]
+    list_select_related = ["patient", "raised_by", "addressed_to"]
+    autocomplete_fields = ["patient", "raised_by", "addressed_to"]
+    inlines = [DataQueryMessageInline]
+
+
+@admin.register(FundingSource)
+class FundingSourceAdmin(admin.ModelAdmin):
+    """A seeded vocabulary (migration 0002): labels may be reworded, codes never change or go."""
+
+    list_display = ["label", "code"]
+    search_fields = ["label"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["code"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False

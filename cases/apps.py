@@ -1,7 +1,18 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _seed_vocabularies(sender, apps, **kwargs):
+    from .models.patient import seed_funding_sources
+
+    seed_funding_sources(apps)
 
 
 class CasesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "cases"
     verbose_name = "Clinical records"
+
+    def ready(self):
+        # Vocabulary rows must survive the database flushes of transactional (browser) tests.
+        post_migrate.connect(_seed_vocabularies, sender=self, dispatch_uid="cases.seed_vocabularies")

@@ -5,9 +5,26 @@ from .common import RecordSource, TimingPrecision, ValueSource, YesNoUnknown
 from .events import ActionTaken, AdverseEvent, AttributedBy, Attribution, EventCategory, Outcome, ReportedBy
 from .medication import Drug, DrugClass, MedicationCourse, ReasonStopped, RelationToMsc, StopDecidedBy
 from .msc import DonorType, MscAdministration, MscProduct, MscProvider, MscRoute, PaidBy, TissueSource, dose_per_kg
-from .patient import Diagnosis, FundingSource, JiaCategory, Patient, PreviousDiagnosis, Sex
+from .patient import Diagnosis, FundingSource, JiaCategory, Patient, PreviousDiagnosis, ReviewStatus, Sex
+from .review import (
+    SIGNATURE_MEANING,
+    DataQuery,
+    DataQueryMessage,
+    QueryMessageKind,
+    QueryStatus,
+    ReviewAction,
+    ReviewEvent,
+)
 
 __all__ = [
+    "SIGNATURE_MEANING",
+    "DataQuery",
+    "DataQueryMessage",
+    "QueryMessageKind",
+    "QueryStatus",
+    "ReviewAction",
+    "ReviewEvent",
+    "ReviewStatus",
     "ActionTaken",
     "AdverseEvent",
     "Assessment",

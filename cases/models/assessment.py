@@ -2,6 +2,7 @@
 
 from django.db import models
 
+from ..querysets import CentreScopedQuerySet
 from .common import Abstracted, PointTiming, ValueSource, between, range_check, timing_checks
 from .patient import AnaPattern, Patient, TitreComparator
 
@@ -99,6 +100,8 @@ class Assessment(PointTiming, Abstracted):
     imaging_source = source_field("imaging")
     clinical_findings = models.TextField(blank=True, help_text="e.g. resolution of myositis and arthritis.")
 
+    objects = CentreScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["patient", "days_from_first_msc", "age_years", "id"]
         constraints = [
@@ -112,6 +115,9 @@ class Assessment(PointTiming, Abstracted):
             range_check("crp_mg_per_l", 0, 1000, "crp_between_0_and_1000"),
             range_check("dlco_percent_predicted", 0, 200, "dlco_between_0_and_200"),
             range_check("bmi", 5, 80, "bmi_between_5_and_80"),
+            range_check("ana_titre", 1, 100000, "assessment_ana_titre_between_1_and_100000"),
+            range_check("ana_titre_upper", 1, 100000, "assessment_ana_titre_upper_between_1_and_100000"),
+            range_check("ck_u_per_l", 0, 500000, "ck_between_0_and_500000"),
             models.CheckConstraint(
                 condition=models.Q(ana_titre_upper__isnull=True)
                 | models.Q(ana_titre__isnull=False, ana_titre_upper__gte=models.F("ana_titre")),

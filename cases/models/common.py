@@ -12,6 +12,11 @@ DAYS_PER_MONTH = Decimal("30.4375")
 DAYS_PER_YEAR = Decimal("365.25")
 
 
+def plain_number(value):
+    """Decimal('16.0') -> '16', Decimal('120.60') -> '120.6': numbers as a clinician writes them."""
+    return f"{value.normalize():f}" if hasattr(value, "normalize") else str(value)
+
+
 def between(low, high, what):
     """Validators for a closed range, with a message a clinician reads next to the field."""
     message = f"{what} must be between {low} and {high}."
@@ -149,14 +154,14 @@ def timing(prefix, label):
             decimal_places=1,
             null=True,
             blank=True,
-            validators=between(0, 30, f"Age at {label}"),
+            validators=between(0, 30, f"Age at {label}" if prefix else "Age"),
             help_text="Age in years, 0-30 (one decimal).",
         ),
         f"{p}days_from_first_msc": models.IntegerField(
             f"{label}: days from first MSC",
             null=True,
             blank=True,
-            validators=between(-36525, 36525, f"{cap} days from first MSC"),
+            validators=between(-36525, 36525, f"{cap} days from first MSC" if prefix else "Days from first MSC"),
             help_text="Days after the first MSC administration (negative = before it).",
         ),
         precision: models.CharField(
@@ -179,10 +184,15 @@ PointTiming = timing("", "time")
 
 def timing_checks(model, *prefixes):
     """Database ranges for the timings of a model (constraint names must be unique per model)."""
-    return [
-        range_check(f"{p}_age_years" if p else "age_years", 0, 30, f"{model}_{p or 'time'}_age_between_0_and_30")
-        for p in prefixes
-    ]
+    checks = []
+    for p in prefixes:
+        field = f"{p}_" if p else ""
+        name = f"{model}_{p or 'time'}"
+        checks += [
+            range_check(f"{field}age_years", 0, 30, f"{name}_age_between_0_and_30"),
+            range_check(f"{field}days_from_first_msc", -36525, 36525, f"{name}_offset_within_100_years"),
+        ]
+    return checks
 
 
 def not_before(later, earlier, name, message):

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from ..querysets import CentreScopedQuerySet
 from .common import Abstracted, OnsetTiming, between, non_negative, positive_check, range_check, timing_checks
 from .medication import MedicationCourse
 from .msc import MscAdministration
@@ -68,7 +69,7 @@ class ReportedBy(models.TextChoices):
     MSC_PROVIDER = "msc_provider", "MSC provider"
 
 
-class AdverseEventQuerySet(models.QuerySet):
+class AdverseEventQuerySet(CentreScopedQuerySet):
     def serious(self):
         return self.filter(AdverseEvent.SERIOUS_CONDITION)
 

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from ..querysets import CentreScopedQuerySet
 from .common import (
     Abstracted,
     StartTiming,
@@ -195,6 +196,8 @@ class MedicationCourse(StartTiming, StopTiming, Abstracted):
         help_text="e.g. tocilizumab given alongside MSC, an intra-articular steroid after it.",
     )
     note = models.TextField(blank=True)
+
+    objects = CentreScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["patient", "start_age_years", "start_days_from_first_msc", "id"]

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from ..querysets import CentreScopedQuerySet
 from .common import (
     Abstracted,
     Currency,
@@ -13,6 +14,7 @@ from .common import (
     YesNoUnknown,
     between,
     non_negative,
+    plain_number,
     positive,
     positive_check,
     range_check,
@@ -136,6 +138,8 @@ class MscProduct(Abstracted):
     )
     provider_claims = models.TextField(blank=True, help_text="What the provider says of the product, unverified.")
 
+    objects = CentreScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["patient", "id"]
         verbose_name = "MSC product"
@@ -174,6 +178,10 @@ def dose_per_kg(cells_millions, weight_kg):
     if cells_millions is None or not weight_kg:
         return None
     return (Decimal(cells_millions) / Decimal(weight_kg)).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+
+
+class MscAdministrationQuerySet(CentreScopedQuerySet):
+    centre_path = "product__patient__centre"
 
 
 class MscAdministration(PointTiming, Abstracted):
@@ -230,6 +238,8 @@ class MscAdministration(PointTiming, Abstracted):
     )
     note = models.TextField(blank=True)
 
+    objects = MscAdministrationQuerySet.as_manager()
+
     class Meta:
         ordering = ["product__patient", "sequence"]
         verbose_name = "MSC administration"
@@ -249,7 +259,7 @@ class MscAdministration(PointTiming, Abstracted):
         ]
 
     def __str__(self):
-        cells = f", {self.cells_millions:g}x10^6 cells" if self.cells_millions is not None else ""
+        cells = f", {plain_number(self.cells_millions)}x10^6 cells" if self.cells_millions is not None else ""
         return f"#{self.sequence} {self.get_route_display().lower()}{cells}"
 
     @property

@@ -1,12 +1,25 @@
 """The registry case: a de-identified child with refractory rheumatic disease who received MSC."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
 from registry.models import Centre
 
-from .common import Abstracted, Currency, PointTiming, TestResult, YesNoUnknown, between, range_check, timing_checks
+from ..querysets import CentreScopedQuerySet
+from .common import (
+    Abstracted,
+    Currency,
+    PointTiming,
+    TestResult,
+    YesNoUnknown,
+    between,
+    non_negative,
+    positive_check,
+    range_check,
+    timing_checks,
+)
 
 
 class Sex(models.TextChoices):
@@ -89,7 +102,33 @@ class FundingSource(models.Model):
         return self.label
 
 
-class PatientQuerySet(models.QuerySet):
+class ReviewStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted for review"
+    VERIFIED = "verified", "Verified (locked)"
+
+
+FUNDING_SOURCES = [
+    ("savings", "Savings"),
+    ("sold_property_or_car", "Sold property or car"),
+    ("remortgage", "Re-mortgaged home"),
+    ("loan", "Loan"),
+    ("crowdfunding", "Crowdfunding"),
+    ("insurance", "Insurance"),
+    ("out_of_pocket_unspecified", "Out of pocket, means not stated"),
+]
+
+
+def seed_funding_sources(apps, **kwargs):
+    """Called by migration 0002 and after every migrate or flush (see CasesConfig.ready)."""
+    FundingSource = apps.get_model("cases", "FundingSource")
+    for code, label in FUNDING_SOURCES:
+        FundingSource.objects.update_or_create(code=code, defaults={"label": label})
+
+
+class PatientQuerySet(CentreScopedQuerySet):
+    centre_path = "centre"
+
     def get_by_natural_key(self, centre_code, study_id):
         return self.get(centre__code=centre_code, study_id=study_id)
 
@@ -104,6 +143,15 @@ class Patient(Abstracted):
         help_text="Registry number, unique within the centre. Never a name or hospital number.",
     )
     sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
+    review_status = models.CharField(max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The clinician who entered the case; data queries go to them by default.",
+    )
 
     diagnosis = models.CharField(
         "current diagnosis",
@@ -204,7 +252,7 @@ class Patient(Abstracted):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=between(0, 10**9, "Total cost"),
+        validators=non_negative("Total cost"),
         help_text="All MSC treatment, travel included, if known.",
     )
     total_cost_currency = models.CharField(max_length=3, choices=Currency.choices, blank=True)
@@ -221,19 +269,32 @@ class Patient(Abstracted):
 
     class Meta:
         ordering = ["centre__code", "study_id"]
+        permissions = [
+            ("submit_patient", "Can submit a case for review"),
+            ("verify_patient", "Can verify a case (electronic signature)"),
+            ("unlock_patient", "Can unlock a verified case"),
+            ("export_registry", "Can export registry data"),
+            ("import_registry", "Can import spreadsheets"),
+            ("see_all_centres", "Can see the cases of every centre"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["centre", "study_id"],
                 name="study_id_unique_per_centre",
                 violation_error_message="This study ID is already used in this centre.",
             ),
-            models.CheckConstraint(condition=~Q(study_id=""), name="study_id_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(study_id=""), name="study_id_not_empty", violation_error_message="Give a study ID."
+            ),
             range_check("age_at_onset_years", 0, 21, "age_at_onset_between_0_and_21"),
             range_check("age_at_diagnosis_years", 0, 30, "age_at_diagnosis_between_0_and_30"),
             range_check("age_at_last_follow_up_years", 0, 30, "age_at_follow_up_between_0_and_30"),
-            range_check("total_cost_amount", 0, 10**9, "total_cost_not_negative"),
+            positive_check("total_cost_amount", "total_cost_not_negative", strictly=False),
+            range_check("ana_titre", 1, 100000, "ana_titre_between_1_and_100000"),
             models.CheckConstraint(
-                condition=Q(ana_titre__isnull=True) | Q(ana_titre__gte=1), name="ana_titre_positive"
+                condition=Q(total_cost_amount__isnull=True) | ~Q(total_cost_currency=""),
+                name="total_cost_has_currency",
+                violation_error_message="Give the currency of the total cost.",
             ),
             models.CheckConstraint(
                 condition=Q(jia_category="") | Q(diagnosis=Diagnosis.JIA),
@@ -269,8 +330,18 @@ class Patient(Abstracted):
             and self.age_at_diagnosis_years < self.age_at_onset_years
         ):
             errors["age_at_diagnosis_years"] = "Age at diagnosis cannot be before age at onset."
+        if self.total_cost_amount is not None and not self.total_cost_currency:
+            errors["total_cost_currency"] = "Give the currency of the total cost."
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def is_locked(self):
+        return self.review_status == ReviewStatus.VERIFIED
+
+    @property
+    def is_draft(self):
+        return self.review_status == ReviewStatus.DRAFT
 
     @property
     def ana_titre_display(self):
@@ -287,6 +358,8 @@ class PreviousDiagnosis(PointTiming, Abstracted):
     diagnosis = models.CharField(max_length=12, choices=Diagnosis.choices)
     diagnosis_detail = models.CharField(max_length=200, blank=True)
     note = models.TextField(blank=True, help_text="What led to the diagnosis and why it changed.")
+
+    objects = CentreScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["patient", "age_years", "id"]

@@ -1,0 +1,514 @@
+"""Data-entry forms for the clinical records: one ModelForm per model, laid out with crispy-forms.
+
+The models' validators, constraints and clean() supply every clinical rule and message; the forms
+only choose the fields, restrict the choices to the case being edited and group the fields.
+Templates wrap the forms in their own <form> tag (`helper.form_tag = False`).
+"""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Fieldset, Layout
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+
+from registry.models import Centre
+from registry.roles import sees_all_centres
+
+from .models import (
+    AdverseEvent,
+    Assessment,
+    MedicationCourse,
+    MscAdministration,
+    MscProduct,
+    MscProvider,
+    Patient,
+    PreviousDiagnosis,
+)
+
+
+def source():
+    """Where the record was abstracted from: the last fieldset of every form."""
+    return Fieldset("Source", "abstracted_from", "source_passage")
+
+
+def timing_fields(prefix=""):
+    """The fields of one `cases.models.common.timing` block, in reading order."""
+    if not prefix:
+        return ["date", "age_years", "days_from_first_msc", "timing_precision", "timing_estimated"]
+    return [f"{prefix}_{name}" for name in ("date", "age_years", "days_from_first_msc", "precision", "estimated")]
+
+
+RANGE_VALIDATORS = (MinValueValidator, MaxValueValidator)
+
+
+def has_clinical_range(model_field):
+    """Whether the model field declares a range with its own message (`cases.models.common.between`)."""
+    return any(
+        isinstance(v, RANGE_VALIDATORS) and v.message != type(v).message for v in getattr(model_field, "validators", [])
+    )
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker; it needs ISO dates whatever the site's locale."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None, format="%Y-%m-%d"):
+        super().__init__(attrs=attrs, format=format)
+
+
+class ClinicalForm(forms.ModelForm):
+    """Shared set-up: date pickers, and a crispy helper whose layout each form gives in `layout()`."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if isinstance(field, forms.DateField):
+                field.widget = DateInput()
+            if has_clinical_range(self._meta.model._meta.get_field(name)):
+                # A positive integer's form field refuses -1 with Django's generic "Ensure this value is
+                # greater than or equal to 0." before the model can say which range applies; leave the
+                # range to the model's validators and their message.
+                field.validators = [v for v in field.validators if not isinstance(v, RANGE_VALIDATORS)]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = self.layout()
+
+    def layout(self):
+        raise NotImplementedError
+
+
+class PatientRecordForm(ClinicalForm):
+    """A record that belongs to a case: the view passes the case from the URL as `patient=`.
+
+    The case is set on the instance before validation, because the model's clean() may check that
+    linked records belong to the same case.
+    """
+
+    def __init__(self, *args, patient=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if patient is None and self.instance.patient_id:
+            patient = self.instance.patient
+        self.patient = patient
+        if patient is not None:
+            self.instance.patient = patient
+
+
+class PatientForm(ClinicalForm):
+    """The case itself, in the centre the view fixes (`centre=`) or that the user picks (`user=`)."""
+
+    class Meta:
+        model = Patient
+        fields = [
+            "centre",
+            "study_id",
+            "sex",
+            "diagnosis",
+            "diagnosis_detail",
+            "jia_category",
+            "classification_criteria",
+            "criteria_items",
+            "age_at_onset_years",
+            "age_at_diagnosis_years",
+            "age_at_last_follow_up_years",
+            "family_history",
+            "ana_titre",
+            "ana_titre_comparator",
+            "ana_pattern",
+            "anti_dsdna",
+            "anti_ena",
+            "anti_rnp",
+            "rheumatoid_factor",
+            "anti_ccp",
+            "hla_b27",
+            "msc_decision",
+            "team_knew_before_msc",
+            "team_counselled_against",
+            "provider_communicated_with_team",
+            "conventional_therapy_refused_after_msc",
+            "communication_notes",
+            "total_cost_amount",
+            "total_cost_currency",
+            "total_cost_estimated",
+            "paid_out_of_pocket",
+            "funding_sources",
+            "cost_notes",
+            "abstracted_from",
+            "source_passage",
+        ]
+        widgets = {"funding_sources": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, centre=None, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if centre is not None:
+            self.instance.centre = centre
+        if centre is not None or (user is None and self.instance.centre_id):
+            del self.fields["centre"]  # fixed by the view, or kept as it is
+        else:
+            centres = Centre.objects.none()
+            if user is not None:
+                centres = Centre.objects.all() if sees_all_centres(user) else user.centres.all()
+            self.fields["centre"].queryset = centres
+            if not self.instance.centre_id and len(centres) == 1:
+                self.fields["centre"].initial = centres[0]
+        self.helper.layout = self.layout()
+
+    def layout(self):
+        return Layout(
+            Fieldset("Case", *[name for name in ("centre", "study_id", "sex") if name in self.fields]),
+            Fieldset(
+                "Diagnosis",
+                "diagnosis",
+                "diagnosis_detail",
+                "jia_category",
+                "classification_criteria",
+                "criteria_items",
+                "family_history",
+            ),
+            Fieldset("Ages", "age_at_onset_years", "age_at_diagnosis_years", "age_at_last_follow_up_years"),
+            Fieldset(
+                "Serology at diagnosis",
+                "ana_titre",
+                "ana_titre_comparator",
+                "ana_pattern",
+                "anti_dsdna",
+                "anti_ena",
+                "anti_rnp",
+                "rheumatoid_factor",
+                "anti_ccp",
+                "hla_b27",
+            ),
+            Fieldset(
+                "Decision and communication",
+                "msc_decision",
+                "team_knew_before_msc",
+                "team_counselled_against",
+                "provider_communicated_with_team",
+                "conventional_therapy_refused_after_msc",
+                "communication_notes",
+            ),
+            Fieldset(
+                "Cost to the family",
+                "total_cost_amount",
+                "total_cost_currency",
+                "total_cost_estimated",
+                "paid_out_of_pocket",
+                "funding_sources",
+                "cost_notes",
+            ),
+            source(),
+        )
+
+    def clean_study_id(self):
+        # Checked here rather than left to the unique constraint, which Django skips when the centre
+        # is not a form field and otherwise reports away from the field.
+        study_id = self.cleaned_data["study_id"]
+        centre = self.cleaned_data.get("centre") or (self.instance.centre if self.instance.centre_id else None)
+        if centre is not None:
+            clash = Patient.objects.filter(centre=centre, study_id=study_id).exclude(pk=self.instance.pk)
+            if clash.exists():
+                raise ValidationError("This study ID is already used in this centre.", code="unique")
+        return study_id
+
+
+class PreviousDiagnosisForm(PatientRecordForm):
+    class Meta:
+        model = PreviousDiagnosis
+        fields = ["diagnosis", "diagnosis_detail", "note", *timing_fields(), "abstracted_from", "source_passage"]
+
+    def layout(self):
+        return Layout(
+            Fieldset("Diagnosis", "diagnosis", "diagnosis_detail", "note"),
+            Fieldset("When", *timing_fields()),
+            source(),
+        )
+
+
+class MedicationCourseForm(PatientRecordForm):
+    class Meta:
+        model = MedicationCourse
+        fields = [
+            "drug",
+            "drug_detail",
+            "drug_class",
+            "route",
+            "dose",
+            "dose_unit",
+            "frequency",
+            "relation_to_msc",
+            "is_confounder",
+            *timing_fields("start"),
+            "is_ongoing",
+            *timing_fields("stop"),
+            "reason_stopped",
+            "stop_decided_by",
+            "team_knew_of_stop",
+            "note",
+            "abstracted_from",
+            "source_passage",
+        ]
+
+    def layout(self):
+        return Layout(
+            Fieldset("Drug or therapy", "drug", "drug_detail", "drug_class", "relation_to_msc", "is_confounder"),
+            Fieldset("Dose", "route", "dose", "dose_unit", "frequency"),
+            Fieldset("Start", *timing_fields("start")),
+            Fieldset(
+                "Stop",
+                "is_ongoing",
+                *timing_fields("stop"),
+                "reason_stopped",
+                "stop_decided_by",
+                "team_knew_of_stop",
+            ),
+            Fieldset("Notes", "note"),
+            source(),
+        )
+
+
+class MscProviderForm(ClinicalForm):
+    class Meta:
+        model = MscProvider
+        fields = ["name", "country", "kind", "note", "abstracted_from", "source_passage"]
+
+    def layout(self):
+        return Layout(Fieldset("Provider", "name", "country", "kind", "note"), source())
+
+
+class MscProductForm(PatientRecordForm):
+    class Meta:
+        model = MscProduct
+        fields = [
+            "label",
+            "provider",
+            "tissue_source",
+            "donor_type",
+            "harvest_procedure",
+            "preparation_country",
+            "administration_country",
+            "passage_number",
+            "viability_percent",
+            "isct_phenotype_confirmed",
+            "sterility_tested",
+            "storage",
+            "regulatory_status",
+            "provider_claims",
+            "abstracted_from",
+            "source_passage",
+        ]
+
+    def layout(self):
+        return Layout(
+            Fieldset("Product", "label", "provider", "regulatory_status", "provider_claims"),
+            Fieldset(
+                "Origin",
+                "tissue_source",
+                "donor_type",
+                "harvest_procedure",
+                "preparation_country",
+                "administration_country",
+            ),
+            Fieldset(
+                "Characterisation",
+                "passage_number",
+                "viability_percent",
+                "isct_phenotype_confirmed",
+                "sterility_tested",
+                "storage",
+            ),
+            source(),
+        )
+
+
+class MscAdministrationForm(ClinicalForm):
+    """Dose per kg is not entered: the model computes it from cells and weight (`dose_per_kg`)."""
+
+    class Meta:
+        model = MscAdministration
+        fields = [
+            "product",
+            "sequence",
+            "route",
+            "anatomical_site",
+            *timing_fields(),
+            "cells_millions",
+            "volume_ml",
+            "weight_kg",
+            "reported_dose_millions_per_kg",
+            "clinic_name",
+            "country",
+            "cost_amount",
+            "cost_currency",
+            "paid_by",
+            "team_informed_before",
+            "note",
+            "abstracted_from",
+            "source_passage",
+        ]
+
+    def __init__(self, *args, patient=None, **kwargs):
+        # An administration reaches its case through its product: offer only this case's products.
+        super().__init__(*args, **kwargs)
+        if patient is None and self.instance.product_id:
+            patient = self.instance.product.patient
+        self.patient = patient
+        products = MscProduct.objects.filter(patient=patient) if patient else MscProduct.objects.none()
+        self.fields["product"].queryset = products
+
+    def layout(self):
+        return Layout(
+            Fieldset("Administration", "product", "sequence", "route", "anatomical_site"),
+            Fieldset("When", *timing_fields()),
+            Fieldset("Dose", "cells_millions", "volume_ml", "weight_kg", "reported_dose_millions_per_kg"),
+            Fieldset("Where", "clinic_name", "country", "team_informed_before"),
+            Fieldset("Cost", "cost_amount", "cost_currency", "paid_by"),
+            Fieldset("Notes", "note"),
+            source(),
+        )
+
+
+class AdverseEventForm(PatientRecordForm):
+    class Meta:
+        model = AdverseEvent
+        fields = [
+            "description",
+            "category",
+            "administration",
+            "preceding_withdrawals",
+            *timing_fields("onset"),
+            "ctcae_grade",
+            "resulted_in_death",
+            "life_threatening",
+            "required_hospitalisation",
+            "persistent_disability",
+            "congenital_anomaly",
+            "medically_important",
+            "attribution",
+            "attributed_by",
+            "attribution_note",
+            "action_taken",
+            "outcome",
+            "duration_days",
+            "treatment",
+            "reported_by",
+            "abstracted_from",
+            "source_passage",
+        ]
+        widgets = {"preceding_withdrawals": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        administrations = MscAdministration.objects.all()
+        medications = MedicationCourse.objects.all()
+        if self.patient is None:
+            administrations, medications = administrations.none(), medications.none()
+        else:
+            administrations = administrations.filter(product__patient=self.patient)
+            medications = medications.filter(patient=self.patient)
+        self.fields["administration"].queryset = administrations
+        self.fields["preceding_withdrawals"].queryset = medications
+
+    def layout(self):
+        return Layout(
+            Fieldset("Event", "description", "category", "administration", "reported_by"),
+            Fieldset("Onset", *timing_fields("onset")),
+            Fieldset(
+                "Severity",
+                "ctcae_grade",
+                "resulted_in_death",
+                "life_threatening",
+                "required_hospitalisation",
+                "persistent_disability",
+                "congenital_anomaly",
+                "medically_important",
+            ),
+            Fieldset("Attribution", "attribution", "attributed_by", "attribution_note"),
+            Fieldset("Course", "action_taken", "outcome", "duration_days", "treatment"),
+            Fieldset("For a flare", "preceding_withdrawals"),
+            source(),
+        )
+
+
+class AssessmentForm(PatientRecordForm):
+    class Meta:
+        model = Assessment
+        fields = [
+            "timepoint",
+            *timing_fields(),
+            "patient_global",
+            "patient_global_source",
+            "physician_global",
+            "physician_global_source",
+            "sledai2k",
+            "sledai2k_source",
+            "jadas",
+            "jadas_variant",
+            "jadas_source",
+            "mrss",
+            "mrss_source",
+            "esr_mm_per_h",
+            "esr_normal",
+            "esr_source",
+            "crp_mg_per_l",
+            "crp_source",
+            "ck_u_per_l",
+            "ck_source",
+            "ana_titre",
+            "ana_titre_comparator",
+            "ana_titre_upper",
+            "ana_pattern",
+            "ana_source",
+            "dlco_percent_predicted",
+            "dlco_source",
+            "bmi",
+            "bmi_source",
+            "imaging_findings",
+            "imaging_source",
+            "clinical_findings",
+            "abstracted_from",
+            "source_passage",
+        ]
+
+    def layout(self):
+        return Layout(
+            Fieldset("When", "timepoint", *timing_fields()),
+            Fieldset(
+                "Global assessments",
+                "patient_global",
+                "patient_global_source",
+                "physician_global",
+                "physician_global_source",
+            ),
+            Fieldset(
+                "Disease activity scores",
+                "sledai2k",
+                "sledai2k_source",
+                "jadas",
+                "jadas_variant",
+                "jadas_source",
+                "mrss",
+                "mrss_source",
+            ),
+            Fieldset(
+                "Laboratory",
+                "esr_mm_per_h",
+                "esr_normal",
+                "esr_source",
+                "crp_mg_per_l",
+                "crp_source",
+                "ck_u_per_l",
+                "ck_source",
+            ),
+            Fieldset("ANA", "ana_titre", "ana_titre_comparator", "ana_titre_upper", "ana_pattern", "ana_source"),
+            Fieldset(
+                "Lung, growth and imaging",
+                "dlco_percent_predicted",
+                "dlco_source",
+                "bmi",
+                "bmi_source",
+                "imaging_findings",
+                "imaging_source",
+            ),
+            Fieldset("Clinical findings", "clinical_findings"),
+            source(),
+        )

@@ -1,0 +1,80 @@
+"""Load the Wong et al. 2021 case series (fixtures/wong2021_case_series.json), once.
+
+`make run` calls this on every start. It loads the fixture only while centre WONG2021 holds no cases,
+so edits made through the site are never overwritten by a second run. The centre alone may already
+exist (create_demo_users creates it for its accounts); its members are kept, as the fixture carries
+none.
+"""
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from cases.models import AdverseEvent, Assessment, MedicationCourse, MscAdministration, Patient, PreviousDiagnosis
+from registry.models import Centre
+
+CENTRE_CODE = "WONG2021"
+FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "wong2021_case_series.json"
+
+
+def fixture_primary_keys(path):
+    """{model: {pk, ...}} for the fixture's records that carry an explicit integer pk."""
+    keys = defaultdict(set)
+    for record in json.loads(Path(path).read_text(encoding="utf-8")):
+        if "pk" in record:
+            keys[apps.get_model(record["model"])].add(record["pk"])
+    return keys
+
+
+def taken_primary_keys(path):
+    """The fixture's explicit pks already used by other rows: loading would overwrite those rows."""
+    clashes = {}
+    for model, pks in fixture_primary_keys(path).items():
+        taken = sorted(model._base_manager.filter(pk__in=pks).values_list("pk", flat=True))
+        if taken:
+            clashes[model._meta.label] = taken
+    return clashes
+
+
+class Command(BaseCommand):
+    help = "Load the published Wong 2021 case series (centre WONG2021) unless its cases are already loaded."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--fixture", default=str(FIXTURE), help="Path of the fixture (default: %(default)s).")
+
+    def handle(self, *args, fixture, **options):
+        patients = Patient.objects.filter(centre__code=CENTRE_CODE)
+        if patients.exists():
+            self.stdout.write(
+                f"Published series already loaded: centre {CENTRE_CODE} holds {patients.count()} case(s). "
+                "Nothing changed."
+            )
+            return
+        if not Path(fixture).is_file():
+            raise CommandError(f"Fixture not found: {fixture}")
+        clashes = taken_primary_keys(fixture)
+        if clashes:
+            detail = "; ".join(f"{label} pk {', '.join(map(str, pks))}" for label, pks in clashes.items())
+            raise CommandError(
+                f"Not loading the published series: its records would overwrite existing rows ({detail}). "
+                "Load it into a fresh database."
+            )
+        with transaction.atomic():
+            call_command("loaddata", fixture, verbosity=0)
+        centre = Centre.objects.get(code=CENTRE_CODE)
+        counts = {
+            "cases": Patient.objects.filter(centre=centre).count(),
+            "previous diagnoses": PreviousDiagnosis.objects.filter(patient__centre=centre).count(),
+            "medication courses": MedicationCourse.objects.filter(patient__centre=centre).count(),
+            "MSC administrations": MscAdministration.objects.filter(product__patient__centre=centre).count(),
+            "adverse events": AdverseEvent.objects.filter(patient__centre=centre).count(),
+            "assessments": Assessment.objects.filter(patient__centre=centre).count(),
+        }
+        summary = ", ".join(f"{n} {what}" for what, n in counts.items())
+        self.stdout.write(self.style.SUCCESS(f"Loaded the published series into centre {centre}: {summary}."))

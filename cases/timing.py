@@ -1,0 +1,100 @@
+"""Reading the times of records, which the sources give at mixed precision.
+
+A time is any of a date, an age and an offset in days from the first MSC administration. The
+first administration is the case's anchor: from it, an age gives an offset and an offset gives an
+age, so de-identified exports can show every time as age and days/months from the first MSC.
+"""
+
+from dataclasses import dataclass
+from datetime import date as Date
+from decimal import ROUND_HALF_UP, Decimal
+
+from .models.common import DAYS_PER_MONTH, DAYS_PER_YEAR, plain_number
+
+
+@dataclass(frozen=True)
+class Moment:
+    date: Date | None = None
+    age_years: Decimal | None = None
+    days_from_first_msc: int | None = None
+    precision: str = "unknown"
+    estimated: bool = False
+
+    @classmethod
+    def of(cls, record, prefix=""):
+        p = f"{prefix}_" if prefix else ""
+        return cls(
+            date=getattr(record, f"{p}date"),
+            age_years=getattr(record, f"{p}age_years"),
+            days_from_first_msc=getattr(record, f"{p}days_from_first_msc"),
+            precision=getattr(record, f"{p}precision" if prefix else "timing_precision"),
+            estimated=getattr(record, f"{p}estimated" if prefix else "timing_estimated"),
+        )
+
+    @property
+    def is_known(self):
+        return any(v is not None for v in (self.date, self.age_years, self.days_from_first_msc))
+
+
+def first_msc(administrations):
+    """The anchor: the administration numbered first (or the earliest by offset, then date)."""
+    administrations = list(administrations)
+    if not administrations:
+        return None
+    return Moment.of(min(administrations, key=lambda a: (a.sequence, a.days_from_first_msc or 0)))
+
+
+def days_from_first_msc(moment, anchor):
+    """Days after the first MSC administration, from whichever facts are known."""
+    if moment.days_from_first_msc is not None:
+        return moment.days_from_first_msc
+    if anchor is None:
+        return None
+    if moment.date and anchor.date:
+        return (moment.date - anchor.date).days
+    if moment.age_years is not None and anchor.age_years is not None:
+        return int(((moment.age_years - anchor.age_years) * DAYS_PER_YEAR).to_integral_value(ROUND_HALF_UP))
+    return None
+
+
+def months_from_first_msc(moment, anchor):
+    days = days_from_first_msc(moment, anchor)
+    if days is None:
+        return None
+    return (Decimal(days) / DAYS_PER_MONTH).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def age_at(moment, anchor):
+    """Age in years, to one decimal, from the moment itself or from the anchor's age and offset."""
+    if moment.age_years is not None:
+        return moment.age_years
+    if anchor is None or anchor.age_years is None:
+        return None
+    days = days_from_first_msc(moment, anchor)
+    if days is None:
+        return None
+    anchor_days = anchor.days_from_first_msc or 0
+    age = anchor.age_years + Decimal(days - anchor_days) / DAYS_PER_YEAR
+    return age.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def describe(moment):
+    """A short human reading: '2019-03', 'age 16', 'day 35 after first MSC', '~' when estimated."""
+    parts = []
+    if moment.date:
+        fmt = {"year": "%Y", "month": "%Y-%m"}.get(moment.precision, "%Y-%m-%d")
+        parts.append(moment.date.strftime(fmt))
+    if moment.age_years is not None:
+        parts.append(f"age {plain_number(moment.age_years)}")
+    if moment.days_from_first_msc is not None:
+        days = moment.days_from_first_msc
+        if days == 0:
+            parts.append("day of first MSC")
+        elif abs(days) >= 60:
+            months = (Decimal(abs(days)) / DAYS_PER_MONTH).quantize(Decimal("0.1"))
+            parts.append(f"{plain_number(months)} months {'after' if days > 0 else 'before'} first MSC")
+        else:
+            parts.append(f"day {days:+d} from first MSC")
+    if not parts:
+        return "time unknown"
+    return ("~" if moment.estimated else "") + ", ".join(parts)

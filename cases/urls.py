@@ -1,0 +1,44 @@
+from django.urls import path
+
+from . import views
+
+app_name = "cases"
+
+record_patterns = []
+for slug, kind in views.RECORD_KINDS.items():
+    record_patterns += [
+        path(f"cases/<int:patient_pk>/{slug}/add/", views.RecordCreateView.as_view(kind=kind), name=f"{slug}-create"),
+        path(
+            f"cases/<int:patient_pk>/{slug}/<int:record_pk>/edit/",
+            views.RecordUpdateView.as_view(kind=kind),
+            name=f"{slug}-update",
+        ),
+        path(
+            f"cases/<int:patient_pk>/{slug}/<int:record_pk>/delete/",
+            views.RecordDeleteView.as_view(kind=kind),
+            name=f"{slug}-delete",
+        ),
+    ]
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("cases/", views.PatientListView.as_view(), name="patient-list"),
+    path("cases/new/", views.PatientCreateView.as_view(), name="patient-create"),
+    path("cases/<int:patient_pk>/", views.patient_detail, name="patient-detail"),
+    path("cases/<int:patient_pk>/edit/", views.PatientUpdateView.as_view(), name="patient-update"),
+    path("cases/<int:patient_pk>/delete/", views.PatientDeleteView.as_view(), name="patient-delete"),
+    path("cases/<int:patient_pk>/submit/", views.SubmitView.as_view(), name="patient-submit"),
+    path("cases/<int:patient_pk>/verify/", views.VerifyView.as_view(), name="patient-verify"),
+    path("cases/<int:patient_pk>/unlock/", views.UnlockView.as_view(), name="patient-unlock"),
+    path("cases/<int:patient_pk>/queries/new/", views.QueryCreateView.as_view(), name="query-create"),
+    *[
+        path(
+            f"cases/<int:patient_pk>/queries/<int:query_pk>/{action}/",
+            views.query_action,
+            {"action": action},
+            name=f"query-{action}",
+        )
+        for action in ("answer", "close", "reopen")
+    ],
+    *record_patterns,
+]

@@ -1,0 +1,421 @@
+"""The clinician's pages. Views stay thin: querysets scope and fetch, forms validate,
+`cases.workflow` decides what a state and a role allow."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.views import View
+from django.views.decorators.http import require_POST
+from django.views.generic import CreateView, DeleteView, UpdateView
+from django_filters.views import FilterView
+
+from . import workflow
+from .filters import PatientFilter
+from .forms import (
+    AdverseEventForm,
+    AssessmentForm,
+    MedicationCourseForm,
+    MscAdministrationForm,
+    MscProductForm,
+    PatientForm,
+    PreviousDiagnosisForm,
+)
+from .models import (
+    AdverseEvent,
+    Assessment,
+    DataQuery,
+    DataQueryMessage,
+    MedicationCourse,
+    MscAdministration,
+    MscProduct,
+    Patient,
+    PreviousDiagnosis,
+    ReviewStatus,
+)
+from .review_forms import AnswerForm, QueryForm, QueryNoteForm, UnlockForm, VerifyForm
+
+
+def case_list_queryset(user):
+    """The cases a user may see, with the counts the list and dashboard show, in a fixed number
+    of queries whatever the number of cases."""
+    return (
+        Patient.objects.visible_to(user)
+        .select_related("centre")
+        .annotate(
+            administration_count=Count("products__administrations", distinct=True),
+            event_count=Count("adverse_events", distinct=True),
+            open_query_count=Count("data_queries", filter=~Q(data_queries__status="closed"), distinct=True),
+        )
+    )
+
+
+@login_required
+def dashboard(request):
+    user = request.user
+    cases = case_list_queryset(user)
+    context = {
+        "my_cases": cases.order_by("-id")[:10],
+        "case_count": cases.count(),
+        "awaiting_review": cases.filter(review_status=ReviewStatus.SUBMITTED).order_by("study_id")[:20],
+        "my_queries": DataQuery.objects.visible_to(user)
+        .open()
+        .addressed_to(user)
+        .select_related("patient")
+        .order_by("-raised_at")[:20],
+        "recent_events": AdverseEvent.objects.visible_to(user).select_related("patient").order_by("-id")[:10],
+    }
+    return render(request, "cases/dashboard.html", context)
+
+
+class PatientListView(LoginRequiredMixin, FilterView):
+    filterset_class = PatientFilter
+    template_name = "cases/patient_list.html"
+    paginate_by = 25
+
+    def get_queryset(self):
+        return case_list_queryset(self.request.user).order_by("centre__code", "study_id")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["querystring"] = query.urlencode()
+        return context
+
+
+class CaseMixin(LoginRequiredMixin):
+    """Finds the case named in the URL among the cases the user may see (404 otherwise)."""
+
+    patient_url_kwarg = "patient_pk"
+
+    @cached_property
+    def patient(self):
+        return get_object_or_404(
+            Patient.objects.visible_to(self.request.user).select_related("centre"),
+            pk=self.kwargs[self.patient_url_kwarg],
+        )
+
+    def dispatch(self, request, *args, **kwargs):
+        # Another centre's case is a 404 before any permission check, so its existence never shows.
+        if request.user.is_authenticated:
+            self.patient  # noqa: B018
+        return super().dispatch(request, *args, **kwargs)
+
+    def require(self, allowed, message):
+        if not allowed:
+            raise PermissionDenied(message)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(patient=self.patient, **kwargs)
+
+
+@login_required
+def patient_detail(request, patient_pk):
+    """The whole case on one page, in a fixed number of queries."""
+    administrations = MscAdministration.objects.select_related("product", "product__provider").order_by("sequence")
+    patient = get_object_or_404(
+        Patient.objects.visible_to(request.user)
+        .select_related("centre", "created_by")
+        .prefetch_related(
+            "funding_sources",
+            "previous_diagnoses",
+            "medications",
+            Prefetch("products", queryset=MscProduct.objects.select_related("provider")),
+            Prefetch(
+                "adverse_events",
+                queryset=AdverseEvent.objects.select_related("administration").prefetch_related(
+                    "preceding_withdrawals"
+                ),
+            ),
+            "assessments",
+            Prefetch(
+                "data_queries",
+                queryset=DataQuery.objects.select_related("raised_by", "addressed_to").prefetch_related(
+                    Prefetch("messages", queryset=DataQueryMessage.objects.select_related("author"))
+                ),
+            ),
+            "review_events__user",
+        ),
+        pk=patient_pk,
+    )
+    user = request.user
+    context = {
+        "patient": patient,
+        "administrations": list(administrations.filter(product__patient=patient)),
+        "signature": next(
+            (e for e in patient.review_events.all() if e.action == "verified" and not e.voided_by_id), None
+        ),
+        "can_edit": workflow.can_edit(patient, user),
+        "can_delete": workflow.can_delete_records(patient, user),
+        "can_submit": workflow.can_submit(patient, user),
+        "can_verify": workflow.can_verify(patient, user),
+        "can_unlock": workflow.can_unlock(patient, user),
+        "can_raise_query": user.has_perm("cases.add_dataquery") and not patient.is_locked,
+        "can_answer": user.has_perm("cases.answer_dataquery"),
+        "can_close": user.has_perm("cases.close_dataquery"),
+        "open_queries": [q for q in patient.data_queries.all() if q.status != "closed"],
+    }
+    return render(request, "cases/patient_detail.html", context)
+
+
+class PatientCreateView(LoginRequiredMixin, PermissionRequiredMixin, CreateView):
+    model = Patient
+    form_class = PatientForm
+    permission_required = "cases.add_patient"
+    template_name = "cases/patient_form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form):
+        form.instance.created_by = self.request.user
+        response = super().form_valid(form)
+        messages.success(self.request, f"Case {self.object.study_id} created.")
+        return response
+
+    def get_success_url(self):
+        return reverse("cases:patient-detail", args=[self.object.pk])
+
+
+class PatientUpdateView(CaseMixin, PermissionRequiredMixin, UpdateView):
+    form_class = PatientForm
+    permission_required = "cases.change_patient"
+    template_name = "cases/patient_form.html"
+
+    def get_object(self, queryset=None):
+        self.require(workflow.can_edit(self.patient, self.request.user), "This case is verified and locked.")
+        return self.patient
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_success_url(self):
+        messages.success(self.request, "Case saved.")
+        return reverse("cases:patient-detail", args=[self.object.pk])
+
+
+class PatientDeleteView(CaseMixin, PermissionRequiredMixin, DeleteView):
+    permission_required = "cases.delete_patient"
+    template_name = "cases/record_confirm_delete.html"
+
+    def get_object(self, queryset=None):
+        self.require(self.patient.is_draft, "Only a draft case can be deleted.")
+        return self.patient
+
+    def get_success_url(self):
+        messages.success(self.request, f"Case {self.object.study_id} deleted.")
+        return reverse("cases:patient-list")
+
+
+class RecordKind:
+    """One kind of record entered from the case page: its model, form and how it reaches the case."""
+
+    def __init__(self, slug, model, form_class, patient_lookup="patient"):
+        self.slug, self.model, self.form_class, self.patient_lookup = slug, model, form_class, patient_lookup
+
+    @property
+    def label(self):
+        return self.model._meta.verbose_name
+
+    def records_of(self, patient, user):
+        return self.model.objects.visible_to(user).filter(**{self.patient_lookup: patient})
+
+
+RECORD_KINDS = {
+    kind.slug: kind
+    for kind in [
+        RecordKind("diagnosis", PreviousDiagnosis, PreviousDiagnosisForm),
+        RecordKind("medication", MedicationCourse, MedicationCourseForm),
+        RecordKind("product", MscProduct, MscProductForm),
+        RecordKind("administration", MscAdministration, MscAdministrationForm, "product__patient"),
+        RecordKind("adverse-event", AdverseEvent, AdverseEventForm),
+        RecordKind("assessment", Assessment, AssessmentForm),
+    ]
+}
+
+
+class RecordMixin(CaseMixin):
+    kind = None  # a RecordKind, set in urls.py
+
+    def get_permission_required(self):
+        return [f"cases.{self.permission_action}_{self.kind.model._meta.model_name}"]
+
+    def get_queryset(self):
+        return self.kind.records_of(self.patient, self.request.user)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(kind=self.kind, **kwargs)
+
+    def get_success_url(self):
+        return reverse("cases:patient-detail", args=[self.patient.pk]) + f"#{self.kind.slug}"
+
+
+
+class RecordFormMixin(RecordMixin):
+    """Create and update: the kind's form, limited to the case's own records."""
+
+    template_name = "cases/record_form.html"
+
+    def get_form_class(self):
+        return self.kind.form_class
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "patient": self.patient}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, f"{self.kind.label.capitalize()} saved.")
+        return response
+
+
+class RecordCreateView(RecordFormMixin, PermissionRequiredMixin, CreateView):
+    permission_action = "add"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.require(workflow.can_edit(self.patient, request.user), "This case is verified and locked.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class RecordUpdateView(RecordFormMixin, PermissionRequiredMixin, UpdateView):
+    permission_action = "change"
+    pk_url_kwarg = "record_pk"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.require(workflow.can_edit(self.patient, request.user), "This case is verified and locked.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class RecordDeleteView(RecordMixin, PermissionRequiredMixin, DeleteView):
+    permission_action = "delete"
+    template_name = "cases/record_confirm_delete.html"
+    pk_url_kwarg = "record_pk"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.require(
+                workflow.can_delete_records(self.patient, request.user),
+                "Records can only be deleted while the case is a draft.",
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        messages.success(self.request, f"{self.kind.label.capitalize()} deleted.")
+        return super().form_valid(form)
+
+
+class WorkflowStepView(CaseMixin, View):
+    """A POST that moves the case on (submit, verify, unlock), with an optional confirmation form."""
+
+    form_class = None
+    template_name = None
+
+    def get(self, request, patient_pk):
+        return render(request, self.template_name, {"patient": self.patient, "form": self.form_class()})
+
+    def post(self, request, patient_pk):
+        form = self.form_class(request.POST) if self.form_class else None
+        if form is not None and not form.is_valid():
+            return render(request, self.template_name, {"patient": self.patient, "form": form}, status=400)
+        try:
+            self.step(form.cleaned_data if form else {})
+        except workflow.WorkflowError as error:
+            if form is None:
+                messages.error(request, str(error))
+                return HttpResponseRedirect(reverse("cases:patient-detail", args=[self.patient.pk]))
+            form.add_error(None, str(error))
+            return render(request, self.template_name, {"patient": self.patient, "form": form}, status=400)
+        messages.success(request, self.success_message)
+        return HttpResponseRedirect(reverse("cases:patient-detail", args=[self.patient.pk]))
+
+
+class SubmitView(WorkflowStepView, PermissionRequiredMixin):
+    permission_required = "cases.submit_patient"
+    http_method_names = ["post"]
+    success_message = "Case submitted for review."
+
+    def step(self, data):
+        workflow.submit(self.patient, self.request.user)
+
+
+class VerifyView(WorkflowStepView, PermissionRequiredMixin):
+    permission_required = "cases.verify_patient"
+    form_class = VerifyForm
+    template_name = "cases/verify.html"
+    success_message = "Case verified and signed."
+
+    def step(self, data):
+        workflow.verify(self.patient, self.request.user, data["password"])
+
+
+class UnlockView(WorkflowStepView, PermissionRequiredMixin):
+    permission_required = "cases.unlock_patient"
+    form_class = UnlockForm
+    template_name = "cases/unlock.html"
+    success_message = "Case unlocked; the signature is void."
+
+    def step(self, data):
+        workflow.unlock(self.patient, self.request.user, data["reason"])
+
+
+class QueryCreateView(CaseMixin, PermissionRequiredMixin, View):
+    permission_required = "cases.add_dataquery"
+
+    def get(self, request, patient_pk):
+        return self.render(QueryForm(patient=self.patient, initial={"record": request.GET.get("record", "")}))
+
+    def post(self, request, patient_pk):
+        form = QueryForm(request.POST, patient=self.patient)
+        if form.is_valid():
+            try:
+                workflow.raise_query(
+                    self.patient, request.user, form.cleaned_data["question"], record=form.cleaned_data["record"]
+                )
+            except workflow.WorkflowError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, "Data query raised.")
+                return HttpResponseRedirect(reverse("cases:patient-detail", args=[self.patient.pk]) + "#queries")
+        return self.render(form, status=400)
+
+    def render(self, form, status=200):
+        return render(self.request, "cases/query_form.html", {"patient": self.patient, "form": form}, status=status)
+
+
+QUERY_ACTION_PERMISSION = {
+    "answer": "cases.answer_dataquery",
+    "close": "cases.close_dataquery",
+    "reopen": "cases.close_dataquery",
+}
+
+
+@login_required
+@require_POST
+def query_action(request, patient_pk, query_pk, action):
+    """Answer, close or re-open a data query."""
+    query = get_object_or_404(
+        DataQuery.objects.visible_to(request.user).select_related("patient"), pk=query_pk, patient_id=patient_pk
+    )
+    if not request.user.has_perm(QUERY_ACTION_PERMISSION[action]):
+        raise PermissionDenied("Your role cannot do this to a data query.")
+    form_class = AnswerForm if action == "answer" else QueryNoteForm
+    form = form_class(request.POST)
+    steps = {"answer": workflow.answer_query, "close": workflow.close_query, "reopen": workflow.reopen_query}
+    try:
+        if not form.is_valid():
+            raise workflow.WorkflowError(" ".join(e for errors in form.errors.values() for e in errors))
+        steps[action](query, request.user, form.cleaned_data["text"])
+    except workflow.WorkflowError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, {"answer": "Answer sent.", "close": "Query closed.", "reopen": "Query re-opened."}[action]
+        )
+    return HttpResponseRedirect(reverse("cases:patient-detail", args=[patient_pk]) + "#queries")

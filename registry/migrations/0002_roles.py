@@ -1,0 +1,25 @@
+"""Create the Clinician, Reviewer and Registry admin groups with their permissions."""
+
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+from registry.roles import sync_roles
+
+
+def create_roles(apps, schema_editor):
+    # Permissions are normally created after all migrations; make sure they exist now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    sync_roles(apps)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("registry", "0001_initial"),
+        ("cases", "0003_review_workflow"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+    ]
+    operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]

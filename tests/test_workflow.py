@@ -1,0 +1,180 @@
+"""The review workflow: Draft -> Submitted -> Verified, the electronic signature, unlocking,
+and data queries, through the pages a clinician, a reviewer and an admin use."""
+
+import pytest
+from django.urls import reverse
+
+from cases import workflow
+from cases.models import SIGNATURE_MEANING, DataQuery, QueryStatus, ReviewAction, ReviewStatus
+from tests.roles import PASSWORD
+
+
+def detail(case):
+    return reverse("cases:patient-detail", args=[case.pk])
+
+
+def submit(client, user, case):
+    client.force_login(user)
+    return client.post(reverse("cases:patient-submit", args=[case.pk]))
+
+
+def test_clinician_submits_a_draft_case(client, clinician, case_a):
+    response = submit(client, clinician, case_a)
+    assert response.status_code == 302
+    case_a.refresh_from_db()
+    assert case_a.review_status == ReviewStatus.SUBMITTED
+    assert case_a.review_events.get().action == ReviewAction.SUBMITTED
+
+
+def test_reviewer_verifies_with_password_and_signature_is_shown(client, clinician, reviewer, case_a):
+    submit(client, clinician, case_a)
+    client.force_login(reviewer)
+    response = client.post(reverse("cases:patient-verify", args=[case_a.pk]), {"password": PASSWORD})
+    assert response.status_code == 302
+    case_a.refresh_from_db()
+    assert case_a.review_status == ReviewStatus.VERIFIED
+    signature = workflow.current_signature(case_a)
+    assert signature.user == reviewer and signature.meaning == SIGNATURE_MEANING
+    page = client.get(detail(case_a)).content.decode()
+    assert "Verified and signed" in page and "reviewer-a" in page and SIGNATURE_MEANING in page
+
+
+def test_wrong_password_does_not_verify(client, clinician, reviewer, case_a):
+    submit(client, clinician, case_a)
+    client.force_login(reviewer)
+    response = client.post(reverse("cases:patient-verify", args=[case_a.pk]), {"password": "not-my-password"})
+    assert response.status_code == 400
+    assert "password is not correct" in response.content.decode()
+    case_a.refresh_from_db()
+    assert case_a.review_status == ReviewStatus.SUBMITTED
+
+
+def test_case_with_open_query_cannot_be_verified(client, clinician, reviewer, case_a):
+    submit(client, clinician, case_a)
+    workflow.raise_query(case_a, reviewer, "ANA titre at baseline?")
+    client.force_login(reviewer)
+    response = client.post(reverse("cases:patient-verify", args=[case_a.pk]), {"password": PASSWORD})
+    assert response.status_code == 400
+    assert "Close every data query" in response.content.decode()
+    case_a.refresh_from_db()
+    assert case_a.review_status == ReviewStatus.SUBMITTED
+
+
+def test_query_is_answered_closed_and_reopened(client, clinician, reviewer, case_a):
+    query = workflow.raise_query(case_a, reviewer, "ANA titre at baseline?")
+    client.force_login(clinician)
+    client.post(reverse("cases:query-answer", args=[case_a.pk, query.pk]), {"text": "1:640 speckled."})
+    query.refresh_from_db()
+    assert query.status == QueryStatus.ANSWERED
+    client.force_login(reviewer)
+    client.post(reverse("cases:query-close", args=[case_a.pk, query.pk]), {"text": ""})
+    query.refresh_from_db()
+    assert query.status == QueryStatus.CLOSED
+    client.post(reverse("cases:query-reopen", args=[case_a.pk, query.pk]), {"text": "Which date?"})
+    query.refresh_from_db()
+    assert query.status == QueryStatus.OPEN
+    assert [m.kind for m in query.messages.all()] == ["answer", "close", "reopen"]
+
+
+def test_empty_answer_is_refused(client, clinician, reviewer, case_a):
+    query = workflow.raise_query(case_a, reviewer, "ANA titre at baseline?")
+    client.force_login(clinician)
+    response = client.post(reverse("cases:query-answer", args=[case_a.pk, query.pk]), {"text": ""}, follow=True)
+    assert "This field is required" in response.content.decode()
+    query.refresh_from_db()
+    assert query.status == QueryStatus.OPEN and not query.messages.exists()
+
+
+def test_query_on_a_single_record(client, reviewer, case_a):
+    administration = case_a.products.get().administrations.get()
+    client.force_login(reviewer)
+    response = client.post(
+        reverse("cases:query-create", args=[case_a.pk]),
+        {"record": f"cases.mscadministration:{administration.pk}", "question": "Weight on the day?"},
+    )
+    assert response.status_code == 302
+    query = DataQuery.objects.get()
+    assert query.record == administration and query.record_label == str(administration)
+
+
+def test_open_queries_show_on_dashboard_of_the_clinician(client, clinician, reviewer, case_a):
+    workflow.raise_query(case_a, reviewer, "ANA titre at baseline?")
+    client.force_login(clinician)
+    page = client.get(reverse("cases:dashboard")).content.decode()
+    assert "ANA titre at baseline?" in page
+
+
+@pytest.fixture
+def verified_case(client, clinician, reviewer, case_a):
+    workflow.submit(case_a, clinician)
+    workflow.verify(case_a, reviewer, PASSWORD)
+    return case_a
+
+
+def test_verified_case_is_locked_for_clinician_and_reviewer(client, clinician, reviewer, verified_case):
+    medication = verified_case.medications.get()
+    for user in (clinician, reviewer):
+        client.force_login(user)
+        assert client.get(reverse("cases:patient-update", args=[verified_case.pk])).status_code == 403
+        assert client.get(reverse("cases:medication-create", args=[verified_case.pk])).status_code == 403
+        url = reverse("cases:medication-update", args=[verified_case.pk, medication.pk])
+        assert client.post(url, {"drug": "naproxen"}).status_code == 403
+    medication.refresh_from_db()
+    assert medication.drug == "methotrexate"
+    page = client.get(detail(verified_case)).content.decode()
+    assert "Edit case details" not in page and "Add medication" not in page
+
+
+def test_admin_unlocks_with_reason_and_signature_is_void(client, registry_admin, verified_case):
+    signature = workflow.current_signature(verified_case)
+    client.force_login(registry_admin)
+    response = client.post(reverse("cases:patient-unlock", args=[verified_case.pk]), {"reason": ""})
+    assert response.status_code == 400
+    response = client.post(
+        reverse("cases:patient-unlock", args=[verified_case.pk]), {"reason": "ESR value corrected from source."}
+    )
+    assert response.status_code == 302
+    verified_case.refresh_from_db()
+    signature.refresh_from_db()
+    assert verified_case.review_status == ReviewStatus.SUBMITTED
+    assert signature.voided_by.reason == "ESR value corrected from source."
+    assert workflow.current_signature(verified_case) is None
+    assert "signature voided" in client.get(detail(verified_case)).content.decode()
+
+
+def test_records_are_deleted_only_while_draft(client, clinician, case_a):
+    medication = case_a.medications.get()
+    url = reverse("cases:medication-delete", args=[case_a.pk, medication.pk])
+    workflow.submit(case_a, clinician)
+    client.force_login(clinician)
+    assert client.post(url).status_code == 403
+    assert case_a.medications.exists()
+
+
+def test_draft_record_delete_removes_it(client, clinician, case_a):
+    medication = case_a.medications.get()
+    client.force_login(clinician)
+    response = client.post(reverse("cases:medication-delete", args=[case_a.pk, medication.pk]))
+    assert response.status_code == 302
+    assert not case_a.medications.exists()
+
+
+def test_case_list_hides_other_centres_cases(client, other_clinician, clinician, case_a):
+    client.force_login(other_clinician)
+    assert case_a.study_id not in client.get(reverse("cases:patient-list")).content.decode()
+    assert case_a.study_id not in client.get(reverse("cases:dashboard")).content.decode()
+    client.force_login(clinician)
+    assert case_a.study_id in client.get(reverse("cases:patient-list")).content.decode()
+
+
+def test_form_choices_never_offer_another_centres_records(client, clinician, other_clinician, case_a, centre_b):
+    from tests.factories import MscProductFactory, PatientFactory
+
+    other_case = PatientFactory(centre=centre_b, study_id="SYN-B-0001")
+    other_product = MscProductFactory(patient=other_case, label="centre B product")
+    client.force_login(clinician)
+    page = client.get(reverse("cases:administration-create", args=[case_a.pk])).content.decode()
+    assert "centre B product" not in page
+    create_page = client.get(reverse("cases:patient-create")).content.decode()
+    assert "SYN-B" not in create_page
+    assert other_product.pk

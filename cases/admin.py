@@ -5,6 +5,8 @@ list); everything else that belongs to a case is an inline of the patient page.
 """
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     AdverseEvent,
@@ -21,22 +23,65 @@ from .models import (
     ReviewEvent,
 )
 
+# ---- Audited records ------------------------------------------------------------------------------
+
+
+class ClinicalAdmin(SimpleHistoryAdmin):
+    """An audited record in the admin: its history is readable (never revertible, see
+    SIMPLE_HISTORY_REVERT_DISABLED), withdrawn records are shown, and only a draft's records can be
+    deleted; a submitted record is withdrawn from the application instead."""
+
+    def get_queryset(self, request):
+        manager = getattr(self.model, "all_objects", None)
+        if manager is None:
+            return super().get_queryset(request)
+        queryset = manager.get_queryset()
+        ordering = self.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # SIMPLE_HISTORY_REVERT_DISABLED only hides the button; a POST would still revert.
+        if request.method == "POST":
+            raise PermissionDenied("The audit history is read-only: reverting is disabled.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # a queryset delete bypasses the per-record rules
+        return actions
+
+    def has_delete_permission(self, request, obj=None):
+        case = getattr(obj, "case", None)
+        if case is not None and not case.is_draft:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+class DraftOnlyDeleteInline:
+    """Inline rows of a submitted case cannot be deleted from the admin either."""
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not obj.case.is_draft:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
 # ---- Inlines -------------------------------------------------------------------------------------
 
 
-class PreviousDiagnosisInline(admin.TabularInline):
+class PreviousDiagnosisInline(DraftOnlyDeleteInline, admin.TabularInline):
     model = PreviousDiagnosis
     extra = 0
     fields = ["diagnosis", "diagnosis_detail", "age_years", "date", "timing_precision", "note"]
 
 
-class MedicationCourseInline(admin.StackedInline):
+class MedicationCourseInline(DraftOnlyDeleteInline, admin.StackedInline):
     model = MedicationCourse
     extra = 0
     classes = ["collapse"]
 
 
-class MscProductInline(admin.StackedInline):
+class MscProductInline(DraftOnlyDeleteInline, admin.StackedInline):
     model = MscProduct
     extra = 0
     classes = ["collapse"]
@@ -44,7 +89,7 @@ class MscProductInline(admin.StackedInline):
     show_change_link = True  # administrations are edited on the product's page
 
 
-class AdverseEventInline(admin.StackedInline):
+class AdverseEventInline(DraftOnlyDeleteInline, admin.StackedInline):
     model = AdverseEvent
     extra = 0
     classes = ["collapse"]
@@ -54,7 +99,7 @@ class AdverseEventInline(admin.StackedInline):
         return super().get_queryset(request).prefetch_related("preceding_withdrawals")
 
 
-class AssessmentInline(admin.StackedInline):
+class AssessmentInline(DraftOnlyDeleteInline, admin.StackedInline):
     model = Assessment
     extra = 0
     classes = ["collapse"]
@@ -85,7 +130,7 @@ class DataQueryMessageInline(admin.TabularInline):
     autocomplete_fields = ["author"]
 
 
-class MscAdministrationInline(admin.StackedInline):
+class MscAdministrationInline(DraftOnlyDeleteInline, admin.StackedInline):
     model = MscAdministration
     extra = 0
     classes = ["collapse"]
@@ -96,7 +141,7 @@ class MscAdministrationInline(admin.StackedInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(ClinicalAdmin):
     list_display = [
         "study_id",
         "centre",
@@ -133,7 +178,7 @@ class PatientAdmin(admin.ModelAdmin):
 
 
 @admin.register(PreviousDiagnosis)
-class PreviousDiagnosisAdmin(admin.ModelAdmin):
+class PreviousDiagnosisAdmin(ClinicalAdmin):
     list_display = ["__str__", "patient", "age_years", "date", "timing_precision"]
     list_filter = ["diagnosis", "patient__centre"]
     search_fields = ["patient__study_id", "diagnosis_detail"]
@@ -142,7 +187,7 @@ class PreviousDiagnosisAdmin(admin.ModelAdmin):
 
 
 @admin.register(MedicationCourse)
-class MedicationCourseAdmin(admin.ModelAdmin):
+class MedicationCourseAdmin(ClinicalAdmin):
     list_display = [
         "__str__",
         "patient",
@@ -169,14 +214,14 @@ class MedicationCourseAdmin(admin.ModelAdmin):
 
 
 @admin.register(MscProvider)
-class MscProviderAdmin(admin.ModelAdmin):
+class MscProviderAdmin(ClinicalAdmin):
     list_display = ["name", "country", "kind"]
     list_filter = ["kind", "country"]
     search_fields = ["name"]
 
 
 @admin.register(MscProduct)
-class MscProductAdmin(admin.ModelAdmin):
+class MscProductAdmin(ClinicalAdmin):
     list_display = ["label", "patient", "tissue_source", "donor_type", "provider", "regulatory_status"]
     list_filter = ["tissue_source", "donor_type", "storage", "regulatory_status", "patient__centre"]
     search_fields = ["patient__study_id", "label", "provider__name"]
@@ -186,7 +231,7 @@ class MscProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(MscAdministration)
-class MscAdministrationAdmin(admin.ModelAdmin):
+class MscAdministrationAdmin(ClinicalAdmin):
     list_display = [
         "__str__",
         "study_id",
@@ -216,7 +261,7 @@ class MscAdministrationAdmin(admin.ModelAdmin):
 
 
 @admin.register(AdverseEvent)
-class AdverseEventAdmin(admin.ModelAdmin):
+class AdverseEventAdmin(ClinicalAdmin):
     list_display = [
         "description",
         "patient",
@@ -239,7 +284,7 @@ class AdverseEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(admin.ModelAdmin):
+class AssessmentAdmin(ClinicalAdmin):
     list_display = [
         "__str__",
         "patient",
@@ -261,7 +306,7 @@ class AssessmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewEvent)
-class ReviewEventAdmin(admin.ModelAdmin):
+class ReviewEventAdmin(ClinicalAdmin):
     """The audit trail of signatures: readable, never edited or deleted from the admin."""
 
     list_display = ["patient", "action", "user", "at"]
@@ -281,7 +326,7 @@ class ReviewEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(DataQuery)
-class DataQueryAdmin(admin.ModelAdmin):
+class DataQueryAdmin(ClinicalAdmin):
     list_display = ["__str__", "patient", "record_label", "status", "raised_by", "raised_at", "addressed_to"]
     list_filter = ["status", "patient__centre"]
     search_fields = ["patient__study_id", "question", "record_label"]

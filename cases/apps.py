@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.apps import apps as global_apps
 from django.db.models.signals import post_migrate
 
 
-def _seed_vocabularies(sender, apps, **kwargs):
+def _seed_vocabularies(sender, apps=global_apps, **kwargs):
+    # `flush` sends post_migrate without `apps`.
     from .models.patient import seed_funding_sources
 
     seed_funding_sources(apps)

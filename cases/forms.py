@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from registry.models import Centre
 from registry.roles import sees_all_centres
 
+from .history import edit_conflict
 from .models import (
     AdverseEvent,
     Assessment,
@@ -58,9 +59,10 @@ class DateInput(forms.DateInput):
 
 
 class ClinicalForm(forms.ModelForm):
-    """Shared set-up: date pickers, and a crispy helper whose layout each form gives in `layout()`."""
+    """Shared set-up: date pickers, a crispy helper whose layout each form gives in `layout()`, the
+    record's version (optimistic locking) and, once a case is submitted, a reason for each change."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, require_reason=False, **kwargs):
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
             if isinstance(field, forms.DateField):
@@ -72,10 +74,31 @@ class ClinicalForm(forms.ModelForm):
                 field.validators = [v for v in field.validators if not isinstance(v, RANGE_VALIDATORS)]
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.render_hidden_fields = True  # the signed version travels in a hidden field
         self.helper.layout = self.layout()
+        if require_reason:
+            self.fields["change_reason"] = forms.CharField(
+                label="Reason for change",
+                max_length=500,
+                help_text="This case has been submitted: say why you change it (kept in the audit trail).",
+            )
+            self.helper.layout.append(Fieldset("Reason for change", "change_reason"))
 
     def layout(self):
         raise NotImplementedError
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance.pk and "version" in cleaned_data:
+            conflict = edit_conflict(self.instance, cleaned_data["version"])
+            if conflict:
+                raise ValidationError(conflict, code="edit_conflict")
+        return cleaned_data
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("change_reason"):
+            self.instance._change_reason = self.cleaned_data["change_reason"]
+        return super().save(commit)
 
 
 class PatientRecordForm(ClinicalForm):
@@ -100,6 +123,7 @@ class PatientForm(ClinicalForm):
     class Meta:
         model = Patient
         fields = [
+            "version",
             "centre",
             "study_id",
             "sex",
@@ -214,7 +238,15 @@ class PatientForm(ClinicalForm):
 class PreviousDiagnosisForm(PatientRecordForm):
     class Meta:
         model = PreviousDiagnosis
-        fields = ["diagnosis", "diagnosis_detail", "note", *timing_fields(), "abstracted_from", "source_passage"]
+        fields = [
+            "version",
+            "diagnosis",
+            "diagnosis_detail",
+            "note",
+            *timing_fields(),
+            "abstracted_from",
+            "source_passage",
+        ]
 
     def layout(self):
         return Layout(
@@ -228,6 +260,7 @@ class MedicationCourseForm(PatientRecordForm):
     class Meta:
         model = MedicationCourse
         fields = [
+            "version",
             "drug",
             "drug_detail",
             "drug_class",
@@ -269,7 +302,7 @@ class MedicationCourseForm(PatientRecordForm):
 class MscProviderForm(ClinicalForm):
     class Meta:
         model = MscProvider
-        fields = ["name", "country", "kind", "note", "abstracted_from", "source_passage"]
+        fields = ["version", "name", "country", "kind", "note", "abstracted_from", "source_passage"]
 
     def layout(self):
         return Layout(Fieldset("Provider", "name", "country", "kind", "note"), source())
@@ -279,6 +312,7 @@ class MscProductForm(PatientRecordForm):
     class Meta:
         model = MscProduct
         fields = [
+            "version",
             "label",
             "provider",
             "tissue_source",
@@ -326,6 +360,7 @@ class MscAdministrationForm(ClinicalForm):
     class Meta:
         model = MscAdministration
         fields = [
+            "version",
             "product",
             "sequence",
             "route",
@@ -371,6 +406,7 @@ class AdverseEventForm(PatientRecordForm):
     class Meta:
         model = AdverseEvent
         fields = [
+            "version",
             "description",
             "category",
             "administration",
@@ -433,6 +469,7 @@ class AssessmentForm(PatientRecordForm):
     class Meta:
         model = Assessment
         fields = [
+            "version",
             "timepoint",
             *timing_fields(),
             "patient_global",

@@ -59,3 +59,23 @@ class QueryForm(forms.Form):
         if key not in self.records:
             raise forms.ValidationError("Choose a record of this case.")
         return self.records[key]
+
+
+class RemovalForm(forms.Form):
+    """Deleting a draft's record needs no reason; withdrawing a submitted one does."""
+
+    reason = forms.CharField(
+        label="Reason for withdrawal",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=1000,
+        help_text="Kept in the audit trail; a registry admin can restore the record.",
+    )
+
+    def __init__(self, *args, withdrawal=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not withdrawal:
+            del self.fields["reason"]
+
+
+class RestoreForm(forms.Form):
+    reason = forms.CharField(label="Reason for restoring", widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)

@@ -1,13 +1,14 @@
 """The clinician's pages. Views stay thin: querysets scope and fetch, forms validate,
 `cases.workflow` decides what a state and a role allow."""
 
+from concurrency.exceptions import RecordModifiedError
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.db.models import Count, Prefetch, ProtectedError, Q
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views import View
@@ -26,6 +27,7 @@ from .forms import (
     PatientForm,
     PreviousDiagnosisForm,
 )
+from .history import case_history, edit_conflict
 from .models import (
     AdverseEvent,
     Assessment,
@@ -38,7 +40,7 @@ from .models import (
     PreviousDiagnosis,
     ReviewStatus,
 )
-from .review_forms import AnswerForm, QueryForm, QueryNoteForm, UnlockForm, VerifyForm
+from .review_forms import AnswerForm, QueryForm, QueryNoteForm, RemovalForm, RestoreForm, UnlockForm, VerifyForm
 
 
 def case_list_queryset(user):
@@ -152,7 +154,9 @@ def patient_detail(request, patient_pk):
             (e for e in patient.review_events.all() if e.action == "verified" and not e.voided_by_id), None
         ),
         "can_edit": workflow.can_edit(patient, user),
-        "can_delete": workflow.can_delete_records(patient, user),
+        "can_delete": workflow.can_remove_records(patient, user),
+        "removal_word": "Delete" if patient.is_draft else "Withdraw",
+        "can_see_history": user.has_perm("cases.view_history"),
         "can_submit": workflow.can_submit(patient, user),
         "can_verify": workflow.can_verify(patient, user),
         "can_unlock": workflow.can_unlock(patient, user),
@@ -183,7 +187,21 @@ class PatientCreateView(LoginRequiredMixin, PermissionRequiredMixin, CreateView)
         return reverse("cases:patient-detail", args=[self.object.pk])
 
 
-class PatientUpdateView(CaseMixin, PermissionRequiredMixin, UpdateView):
+class AuditedFormMixin:
+    """Edits of a submitted case ask for a reason; a save from a stale copy is refused, not merged."""
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "require_reason": not self.patient.is_draft}
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except RecordModifiedError:  # saved by someone else between clean() and save()
+            form.add_error(None, edit_conflict(form.instance, form.cleaned_data["version"]))
+            return self.form_invalid(form)
+
+
+class PatientUpdateView(CaseMixin, AuditedFormMixin, PermissionRequiredMixin, UpdateView):
     form_class = PatientForm
     permission_required = "cases.change_patient"
     template_name = "cases/patient_form.html"
@@ -200,16 +218,39 @@ class PatientUpdateView(CaseMixin, PermissionRequiredMixin, UpdateView):
         return reverse("cases:patient-detail", args=[self.object.pk])
 
 
-class PatientDeleteView(CaseMixin, PermissionRequiredMixin, DeleteView):
-    permission_required = "cases.delete_patient"
+class RemovalMixin:
+    """Deleting: a draft's record is deleted; once the case is submitted it is withdrawn instead,
+    with a reason, and stays in the database for the audit (an admin can restore it)."""
+
+    form_class = RemovalForm
     template_name = "cases/record_confirm_delete.html"
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "withdrawal": not self.patient.is_draft}
+
+    def form_valid(self, form):
+        label = self.object._meta.verbose_name.capitalize()
+        if self.patient.is_draft:
+            try:
+                self.object.delete()
+            except ProtectedError:
+                messages.error(self.request, f"{label} is still referred to by other records; change those first.")
+                return HttpResponseRedirect(reverse("cases:patient-detail", args=[self.patient.pk]))
+            messages.success(self.request, f"{label} deleted.")
+        else:
+            self.object.withdraw(self.request.user, form.cleaned_data["reason"])
+            messages.success(self.request, f"{label} withdrawn; a registry admin can restore it.")
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PatientDeleteView(CaseMixin, RemovalMixin, PermissionRequiredMixin, DeleteView):
+    permission_required = "cases.delete_patient"
+
     def get_object(self, queryset=None):
-        self.require(self.patient.is_draft, "Only a draft case can be deleted.")
+        self.require(workflow.can_remove_records(self.patient, self.request.user), "This case is verified and locked.")
         return self.patient
 
     def get_success_url(self):
-        messages.success(self.request, f"Case {self.object.study_id} deleted.")
         return reverse("cases:patient-list")
 
 
@@ -256,8 +297,7 @@ class RecordMixin(CaseMixin):
         return reverse("cases:patient-detail", args=[self.patient.pk]) + f"#{self.kind.slug}"
 
 
-
-class RecordFormMixin(RecordMixin):
+class RecordFormMixin(AuditedFormMixin, RecordMixin):
     """Create and update: the kind's form, limited to the case's own records."""
 
     template_name = "cases/record_form.html"
@@ -270,6 +310,8 @@ class RecordFormMixin(RecordMixin):
 
     def form_valid(self, form):
         response = super().form_valid(form)
+        if form.errors:  # an edit conflict
+            return response
         messages.success(self.request, f"{self.kind.label.capitalize()} saved.")
         return response
 
@@ -293,22 +335,14 @@ class RecordUpdateView(RecordFormMixin, PermissionRequiredMixin, UpdateView):
         return super().dispatch(request, *args, **kwargs)
 
 
-class RecordDeleteView(RecordMixin, PermissionRequiredMixin, DeleteView):
+class RecordDeleteView(RecordMixin, RemovalMixin, PermissionRequiredMixin, DeleteView):
     permission_action = "delete"
-    template_name = "cases/record_confirm_delete.html"
     pk_url_kwarg = "record_pk"
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            self.require(
-                workflow.can_delete_records(self.patient, request.user),
-                "Records can only be deleted while the case is a draft.",
-            )
+            self.require(workflow.can_remove_records(self.patient, request.user), "This case is verified and locked.")
         return super().dispatch(request, *args, **kwargs)
-
-    def form_valid(self, form):
-        messages.success(self.request, f"{self.kind.label.capitalize()} deleted.")
-        return super().form_valid(form)
 
 
 class WorkflowStepView(CaseMixin, View):
@@ -419,3 +453,44 @@ def query_action(request, patient_pk, query_pk, action):
             request, {"answer": "Answer sent.", "close": "Query closed.", "reopen": "Query re-opened."}[action]
         )
     return HttpResponseRedirect(reverse("cases:patient-detail", args=[patient_pk]) + "#queries")
+
+
+@login_required
+@permission_required("cases.view_history", raise_exception=True)
+def patient_history(request, patient_pk):
+    """Who changed which field from what to what, newest first. Read-only for every role."""
+    patient = get_object_or_404(Patient.objects.visible_to(request.user), pk=patient_pk)
+    return render(request, "cases/patient_history.html", {"patient": patient, "entries": case_history(patient)})
+
+
+WITHDRAWABLE = [Patient, PreviousDiagnosis, MedicationCourse, MscProduct, MscAdministration, AdverseEvent, Assessment]
+
+
+@login_required
+@permission_required("cases.restore_withdrawn", raise_exception=True)
+def withdrawn_list(request):
+    """Withdrawn cases and records, for registry admins, who may restore them."""
+    groups = []
+    for model in WITHDRAWABLE:
+        records = model.all_objects.filter(withdrawn_at__isnull=False).select_related("withdrawn_by")
+        if model is MscAdministration:
+            records = records.select_related("product__patient")
+        elif model is not Patient:
+            records = records.select_related("patient")
+        groups.append((model._meta, list(records.order_by("-withdrawn_at"))))
+    return render(request, "cases/withdrawn_list.html", {"groups": groups})
+
+
+@login_required
+@permission_required("cases.restore_withdrawn", raise_exception=True)
+def withdrawn_restore(request, model_name, pk):
+    model = next((m for m in WITHDRAWABLE if m._meta.model_name == model_name), None)
+    if model is None:
+        raise Http404("No such kind of record.")
+    record = get_object_or_404(model.all_objects.filter(withdrawn_at__isnull=False), pk=pk)
+    form = RestoreForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        record.restore(request.user, form.cleaned_data["reason"])
+        messages.success(request, f"{model._meta.verbose_name.capitalize()} restored.")
+        return redirect("cases:withdrawn-list")
+    return render(request, "cases/withdrawn_restore.html", {"record": record, "form": form})

@@ -27,9 +27,10 @@ def can_edit(patient, user):
     return not patient.is_locked and user.has_perm("cases.change_patient")
 
 
-def can_delete_records(patient, user):
-    """Records are deleted only while the case is a draft; afterwards they stay for the audit."""
-    return patient.is_draft and user.has_perm("cases.change_patient")
+def can_remove_records(patient, user):
+    """Draft records are deleted; a submitted case's records are withdrawn (kept for the audit);
+    a verified case is locked."""
+    return not patient.is_locked and user.has_perm("cases.change_patient")
 
 
 def can_submit(patient, user):

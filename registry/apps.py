@@ -1,11 +1,17 @@
-from django.apps import AppConfig, apps
+from django.apps import AppConfig
+from django.apps import apps as global_apps
 from django.db.models.signals import post_migrate
 
 
-def _sync_roles(sender, apps, **kwargs):
+def _sync_roles(sender, **kwargs):  # `flush` sends post_migrate without `apps`
+    from django.contrib.auth.management import create_permissions
+
     from .roles import sync_roles
 
-    sync_roles(apps)
+    # The roles name permissions of apps that migrate after this one (axes, django-otp).
+    for app_config in global_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
+    sync_roles(global_apps)
 
 
 class RegistryConfig(AppConfig):
@@ -14,6 +20,9 @@ class RegistryConfig(AppConfig):
     verbose_name = "Registry (centres and roles)"
 
     def ready(self):
+        # Connects the security log to Django's log-in signals (registry.security).
+        from . import security  # noqa: F401
+
         # Roles name the clinical permissions, which exist once the cases app has migrated
         # (post_migrate runs per app in INSTALLED_APPS order), so follow that app.
-        post_migrate.connect(_sync_roles, sender=apps.get_app_config("cases"), dispatch_uid="registry.sync_roles")
+        post_migrate.connect(_sync_roles, sender=global_apps.get_app_config("cases"), dispatch_uid="registry.sync_roles")

@@ -35,3 +35,38 @@ class Centre(models.Model):
 
     def natural_key(self):
         return (self.code,)
+
+
+class SecurityPolicy(models.Model):
+    """Site-wide security switches, one row (pk 1), edited in the admin by registry admins.
+
+    Two-factor authentication (django-otp TOTP) is optional per user unless require_two_factor is
+    on; then a user without a confirmed device can reach only the enrolment page and log-out.
+    """
+
+    SINGLETON_PK = 1
+
+    require_two_factor = models.BooleanField(
+        "require two-factor authentication",
+        default=False,
+        help_text=(
+            "Every account must use an authenticator app: after log-in, a user without one is sent to "
+            "enrol and can reach nothing else."
+        ),
+    )
+
+    class Meta:
+        verbose_name = "security policy"
+        verbose_name_plural = "security policy"
+
+    def __str__(self):
+        return "Security policy"
+
+    def save(self, *args, **kwargs):
+        self.pk = self.SINGLETON_PK
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls):
+        policy, _ = cls.objects.get_or_create(pk=cls.SINGLETON_PK)
+        return policy

@@ -33,6 +33,7 @@ ROLE_PERMISSIONS = {
         "cases.close_dataquery",
         "cases.verify_patient",
         "cases.export_registry",
+        "cases.view_history",
     ],
     REGISTRY_ADMIN: [
         *_enter,
@@ -45,6 +46,8 @@ ROLE_PERMISSIONS = {
         "cases.unlock_patient",
         "cases.export_registry",
         "cases.see_all_centres",
+        "cases.view_history",
+        "cases.restore_withdrawn",
         "registry.view_centre",
         "registry.add_centre",
         "registry.change_centre",
@@ -52,6 +55,14 @@ ROLE_PERMISSIONS = {
         "auth.add_user",
         "auth.change_user",
         "auth.view_group",
+        "registry.view_securitypolicy",
+        "registry.add_securitypolicy",
+        "registry.change_securitypolicy",
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+        "axes.view_accesslog",
+        "otp_totp.view_totpdevice",
+        "otp_totp.delete_totpdevice",
     ],
 }
 

@@ -2,9 +2,13 @@
 
 DATABASE_URL picks the database (default: an SQLite file in the project, the embedded default used
 by `make run`); SECRET_KEY is required unless DEBUG is on; ALLOWED_HOSTS is a comma-separated list.
+A deployment runs registry.settings_production, which imports this module and adds the HTTPS-only
+hardening; everything that protects the records in every environment (lock-out, Argon2, session
+limits, two-factor, Content-Security-Policy) is set here so that tests exercise it.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -40,18 +44,38 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_filters",
+    "simple_history",
+    "concurrency",
+    # Lock-out after repeated failed log-ins, with every attempt recorded (AccessAttempt, AccessLog).
+    "axes",
+    # Optional time-based one-time passwords (TOTP) as a second factor.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    # Content-Security-Policy header (its app only adds system checks of the configuration).
+    "csp",
     "registry",
     "cases",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the static files itself (compressed, cacheable), so no separate static server is needed.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): has this session passed the second factor? Needs request.user.
+    "django_otp.middleware.OTPMiddleware",
+    "registry.security.NoStoreMiddleware",
+    "registry.security.AbsoluteSessionLimitMiddleware",
+    "registry.security.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a lock-out noticed during log-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "registry.urls"
@@ -80,6 +104,22 @@ DATABASES = {
     )
 }
 
+# django-axes' backend first: it refuses to authenticate a locked-out user name and address before
+# the password is even checked; Django's ModelBackend then checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Argon2 (memory-hard, winner of the Password Hashing Competition) for new and re-hashed passwords;
+# the others only let old hashes be verified, and upgraded at the next log-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
@@ -104,5 +144,61 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cases:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
+# Sessions: 30 minutes idle (the expiry moves on with every request), gone when the browser closes,
+# and never longer than 12 hours from log-in whatever the activity (registry.security).
+SESSION_COOKIE_AGE = 30 * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+REGISTRY_SESSION_ABSOLUTE_MAX_AGE = timedelta(hours=12)
+
+# Lock-out (django-axes): 5 failed log-ins lock that user name *from that address* for 15 minutes.
+# Locking by the pair, not by user name alone, means nobody can lock a clinician out from elsewhere
+# by typing their name; a success clears the count. The lock-out page does not tell whether the
+# account exists. A registry admin unlocks by deleting the "access attempt" in the admin.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registry/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# The client address is REMOTE_ADDR; behind a reverse proxy, settings_production reads it from
+# X-Forwarded-For instead (REGISTRY_TRUSTED_PROXY_COUNT).
+
+# Two-factor (django-otp): the issuer shown in authenticator apps; the admin never shows secrets.
+OTP_TOTP_ISSUER = "MSC registry"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Content-Security-Policy (django-csp): no inline script or style anywhere, nothing from other
+# sites, no framing, forms post only here. Scripts and styles are files under static/.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+
+# Every log-in, log-out and failed log-in goes to this logger (registry.security), never a password.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "registry.security": {"handlers": ["console"], "level": "INFO"},
+        "axes": {"handlers": ["console"], "level": "WARNING"},
+    },
+}
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# Audit trail: history is read-only for everyone; reverting from the admin is switched off.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

@@ -24,6 +24,9 @@ ACCESS = {
     "logout": rule("post", REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT),
     "password_change": rule("get", LOGIN, OK, OK, OK, OK),
     "password_change_done": rule("get", LOGIN, OK, OK, OK, OK),
+    # Two-factor: anyone logged in may enrol; without a device the second step has nothing to ask.
+    "two_factor_setup": rule("get", LOGIN, OK, OK, OK, OK),
+    "two_factor_verify": rule("get", LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT),
     "admin:index": rule("get", REDIRECT, REDIRECT, REDIRECT, REDIRECT, OK),
     "cases:dashboard": rule("get", LOGIN, OK, OK, OK, OK),
     "cases:patient-list": rule("get", LOGIN, OK, OK, OK, OK),
@@ -34,6 +37,9 @@ ACCESS = {
     "cases:patient-submit": rule("post", LOGIN, REDIRECT, NOT_FOUND, REDIRECT, REDIRECT),
     "cases:patient-verify": rule("get", LOGIN, FORBIDDEN, NOT_FOUND, OK, OK),
     "cases:patient-unlock": rule("get", LOGIN, FORBIDDEN, NOT_FOUND, FORBIDDEN, OK),
+    "cases:patient-history": rule("get", LOGIN, FORBIDDEN, FORBIDDEN, OK, OK),
+    "cases:withdrawn-list": rule("get", LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    "cases:withdrawn-restore": rule("get", LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "cases:query-create": rule("get", LOGIN, FORBIDDEN, NOT_FOUND, OK, OK),
     "cases:query-answer": rule("post", LOGIN, REDIRECT, NOT_FOUND, REDIRECT, REDIRECT),
     "cases:query-close": rule("post", LOGIN, FORBIDDEN, NOT_FOUND, REDIRECT, REDIRECT),
@@ -65,11 +71,18 @@ def test_every_url_has_an_access_rule():
 
 def url_for(name, case):
     if name in {"login", "logout", "password_change", "password_change_done", "admin:index"} or name in {
+        "two_factor_setup",
+        "two_factor_verify",
         "cases:dashboard",
         "cases:patient-list",
         "cases:patient-create",
+        "cases:withdrawn-list",
     }:
         return reverse(name)
+    if name == "cases:withdrawn-restore":
+        medication = case.medications.get()
+        medication.withdraw(case.created_by, "Entered twice.")
+        return reverse(name, args=["medicationcourse", medication.pk])
     if name.startswith("cases:query-") and name != "cases:query-create":
         query = DataQuery.objects.get(patient=case)
         return reverse(name, args=[case.pk, query.pk])

@@ -47,8 +47,8 @@ def test_changelist_search_by_text_answers(admin_client, whole_case, name):
     assert response.status_code == 200
 
 
-# The audit trail of signatures is written by the review workflow only.
-READ_ONLY = {"cases_reviewevent"}
+# The audit trail of signatures is written by the review workflow only; log-in attempts by axes.
+READ_ONLY = {"cases_reviewevent", "axes_accessattempt", "axes_accessfailurelog", "axes_accesslog"}
 
 
 @pytest.mark.parametrize("name", [n for n in REGISTERED if n not in READ_ONLY])
@@ -91,8 +91,9 @@ def test_changelist_query_count_does_not_grow_with_rows(admin_client, whole_case
         other = PatientFactory(centre=whole_case.centre)
         MscAdministrationFactory(product__patient=other)
         AdverseEventFactory(patient=other)
-    for name in REGISTERED:
-        with django_assert_max_num_queries(12):
+    for name in [n for n in REGISTERED if n.startswith(("cases_", "registry_"))]:  # our own admin pages
+        # 16: the page's own queries plus session, user, two-factor policy and the session save.
+        with django_assert_max_num_queries(16, info=name):
             admin_client.get(reverse(f"admin:{name}_changelist"))
 
 

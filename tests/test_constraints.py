@@ -63,9 +63,11 @@ def post_data(form_class, instance):
     """What a browser would post for `instance` in `form_class`."""
     data = {}
     for name, value in model_to_dict(instance, fields=form_class._meta.fields).items():
-        if value is None or value is False:
+        if name == "version":  # the signed revision number of the hidden field
+            data[name] = form_class.base_fields["version"].prepare_value(value).value
+        elif value is None or value is False:
             continue  # an empty input, an unticked box
-        if value is True:
+        elif value is True:
             data[name] = "on"
         elif isinstance(value, list):
             data[name] = [obj.pk for obj in value]
@@ -360,7 +362,9 @@ def test_layout_shows_every_field_and_leaves_the_form_tag_to_the_template(form_c
     form = form_class()
     assert form.helper.form_tag is False
     shown = {pointer.name for pointer in form.helper.layout.get_field_names()}
-    assert shown == set(form.fields)
+    # The version is rendered as a hidden input (helper.render_hidden_fields), outside the layout.
+    assert shown == set(form.fields) - {"version"}
+    assert form.helper.render_hidden_fields and 'type="hidden" name="version"' in str(form["version"])
 
 
 @pytest.mark.parametrize("form_class", [*FORMS.values()], ids=lambda f: f.__name__)

@@ -142,12 +142,29 @@ def test_admin_unlocks_with_reason_and_signature_is_void(client, registry_admin,
     assert "signature voided" in client.get(detail(verified_case)).content.decode()
 
 
-def test_records_are_deleted_only_while_draft(client, clinician, case_a):
+def test_records_of_a_submitted_case_are_withdrawn_with_a_reason_not_deleted(client, clinician, case_a):
     medication = case_a.medications.get()
     url = reverse("cases:medication-delete", args=[case_a.pk, medication.pk])
     workflow.submit(case_a, clinician)
     client.force_login(clinician)
-    assert client.post(url).status_code == 403
+    response = client.post(url, {"reason": ""})
+    assert response.status_code == 200 and "This field is required" in response.content.decode()
+    assert case_a.medications.exists()
+    response = client.post(url, {"reason": "Entered twice."})
+    assert response.status_code == 302
+    assert not case_a.medications.exists()  # hidden from the case and its lists
+    withdrawn = type(medication).all_objects.get(pk=medication.pk)
+    assert withdrawn.withdrawal_reason == "Entered twice." and withdrawn.withdrawn_by == clinician
+    assert withdrawn.history.first().history_change_reason == "Withdrawn: Entered twice."
+
+
+def test_verified_case_records_can_be_neither_deleted_nor_withdrawn(client, clinician, reviewer, case_a):
+    medication = case_a.medications.get()
+    workflow.submit(case_a, clinician)
+    workflow.verify(case_a, reviewer, PASSWORD)
+    client.force_login(clinician)
+    response = client.post(reverse("cases:medication-delete", args=[case_a.pk, medication.pk]), {"reason": "x"})
+    assert response.status_code == 403
     assert case_a.medications.exists()
 
 

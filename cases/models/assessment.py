@@ -2,8 +2,19 @@
 
 from django.db import models
 
-from ..querysets import CentreScopedQuerySet
-from .common import Abstracted, PointTiming, ValueSource, between, range_check, timing_checks
+from ..querysets import ActiveManager, ClinicalQuerySet
+from .common import (
+    Abstracted,
+    PointTiming,
+    ValueSource,
+    Versioned,
+    Withdrawable,
+    audit_history,
+    between,
+    range_check,
+    timing_checks,
+    withdrawal_check,
+)
 from .patient import AnaPattern, Patient, TitreComparator
 
 
@@ -44,7 +55,7 @@ def score_field(verbose, low, high, what, digits=4, places=1):
     )
 
 
-class Assessment(PointTiming, Abstracted):
+class Assessment(Withdrawable, Versioned, PointTiming, Abstracted):
     """One assessment. Each score carries its source: the paper's benefit was 'reported rather than
     documented', and a reader must be able to tell the two apart."""
 
@@ -100,12 +111,15 @@ class Assessment(PointTiming, Abstracted):
     imaging_source = source_field("imaging")
     clinical_findings = models.TextField(blank=True, help_text="e.g. resolution of myositis and arthritis.")
 
-    objects = CentreScopedQuerySet.as_manager()
+    objects = ActiveManager.from_queryset(ClinicalQuerySet)()
+    all_objects = ClinicalQuerySet.as_manager()
+    history = audit_history()
 
     class Meta:
         ordering = ["patient", "days_from_first_msc", "age_years", "id"]
         constraints = [
             *timing_checks("assessment", ""),
+            withdrawal_check("assessment"),
             range_check("patient_global", 0, 10, "patient_global_between_0_and_10"),
             range_check("physician_global", 0, 10, "physician_global_between_0_and_10"),
             range_check("sledai2k", 0, 105, "sledai2k_between_0_and_105"),

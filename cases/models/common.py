@@ -2,11 +2,15 @@
 
 from decimal import Decimal
 
+from concurrency.fields import AutoIncVersionField
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.deconstruct import deconstructible
+from simple_history.models import HistoricalRecords
 
 DAYS_PER_MONTH = Decimal("30.4375")
 DAYS_PER_YEAR = Decimal("365.25")
@@ -115,6 +119,66 @@ class Currency(models.TextChoices):
     MXN = "MXN", "Mexican peso"
     CAD = "CAD", "Canadian dollar"
     OTHER = "XXX", "Other"
+
+
+def audit_history(**kwargs):
+    """The audit trail of a model: every create, change and delete, with user, time and reason."""
+    return HistoricalRecords(cascade_delete_history=False, **kwargs)
+
+
+class Versioned(models.Model):
+    """Optimistic locking (django-concurrency): a save made from a stale copy is refused."""
+
+    version = AutoIncVersionField(help_text="Revision number; a save from an older revision is refused.")
+
+    class Meta:
+        abstract = True
+
+
+class Withdrawable(models.Model):
+    """Submitted records are never deleted: they are withdrawn, with a reason, and can be restored.
+
+    The default manager (`objects`) hides withdrawn records; `all_objects` shows them to admins.
+    """
+
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
+    withdrawal_reason = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def case(self):
+        """The case this record belongs to (the case itself for a Patient)."""
+        record = self
+        for step in filter(None, type(self).all_objects.get_queryset().case_path.split("__")):
+            record = getattr(record, step)
+        return record
+
+    @property
+    def is_withdrawn(self):
+        return self.withdrawn_at is not None
+
+    def withdraw(self, user, reason):
+        self.withdrawn_at, self.withdrawn_by, self.withdrawal_reason = timezone.now(), user, reason
+        self._change_reason = f"Withdrawn: {reason}"
+        self.save()
+
+    def restore(self, user, reason):
+        self.withdrawn_at, self.withdrawn_by, self.withdrawal_reason = None, None, ""
+        self._change_reason = f"Restored by {user.get_username()}: {reason}"
+        self.save()
+
+
+def withdrawal_check(model):
+    return models.CheckConstraint(
+        condition=Q(withdrawn_at__isnull=True) | ~Q(withdrawal_reason=""),
+        name=f"{model}_withdrawal_has_reason",
+        violation_error_message="Give the reason for withdrawing.",
+    )
 
 
 class Abstracted(models.Model):

@@ -4,8 +4,20 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from ..querysets import CentreScopedQuerySet
-from .common import Abstracted, OnsetTiming, between, non_negative, positive_check, range_check, timing_checks
+from ..querysets import ActiveManager, ClinicalQuerySet
+from .common import (
+    Abstracted,
+    OnsetTiming,
+    Versioned,
+    Withdrawable,
+    audit_history,
+    between,
+    non_negative,
+    positive_check,
+    range_check,
+    timing_checks,
+    withdrawal_check,
+)
 from .medication import MedicationCourse
 from .msc import MscAdministration
 from .patient import Patient
@@ -69,18 +81,19 @@ class ReportedBy(models.TextChoices):
     MSC_PROVIDER = "msc_provider", "MSC provider"
 
 
-class AdverseEventQuerySet(CentreScopedQuerySet):
+class AdverseEventQuerySet(ClinicalQuerySet):
     def serious(self):
         return self.filter(AdverseEvent.SERIOUS_CONDITION)
 
 
-class AdverseEvent(OnsetTiming, Abstracted):
+class AdverseEvent(Withdrawable, Versioned, OnsetTiming, Abstracted):
     """An adverse event or a disease flare. A flare links to the withdrawals that preceded it."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="adverse_events")
     administration = models.ForeignKey(
         MscAdministration,
-        on_delete=models.SET_NULL,
+        # PROTECT, not SET_NULL: a cascading update would change the event without an audit row.
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="adverse_events",
@@ -125,7 +138,9 @@ class AdverseEvent(OnsetTiming, Abstracted):
         help_text="For a flare: the medications whose withdrawal preceded it.",
     )
 
-    objects = AdverseEventQuerySet.as_manager()
+    objects = ActiveManager.from_queryset(AdverseEventQuerySet)()
+    all_objects = AdverseEventQuerySet.as_manager()
+    history = audit_history(m2m_fields=[preceding_withdrawals])
 
     SERIOUS_CONDITION = (
         Q(resulted_in_death=True)
@@ -140,6 +155,7 @@ class AdverseEvent(OnsetTiming, Abstracted):
         ordering = ["patient", "onset_days_from_first_msc", "id"]
         constraints = [
             *timing_checks("adverseevent", "onset"),
+            withdrawal_check("adverseevent"),
             range_check("ctcae_grade", 1, 5, "ctcae_grade_between_1_and_5"),
             positive_check("duration_days", "duration_not_negative", strictly=False),
             models.CheckConstraint(

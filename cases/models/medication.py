@@ -4,16 +4,20 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from ..querysets import CentreScopedQuerySet
+from ..querysets import ActiveManager, ClinicalQuerySet
 from .common import (
     Abstracted,
     StartTiming,
     StopTiming,
+    Versioned,
+    Withdrawable,
     YesNoUnknown,
+    audit_history,
     not_before,
     positive,
     positive_check,
     timing_checks,
+    withdrawal_check,
 )
 from .patient import Patient
 
@@ -159,7 +163,7 @@ class StopDecidedBy(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
-class MedicationCourse(StartTiming, StopTiming, Abstracted):
+class MedicationCourse(Withdrawable, Versioned, StartTiming, StopTiming, Abstracted):
     """One course of one drug or therapy; the paper's central question is which were stopped,
     by whose decision, and whether the rheumatology team knew."""
 
@@ -197,7 +201,9 @@ class MedicationCourse(StartTiming, StopTiming, Abstracted):
     )
     note = models.TextField(blank=True)
 
-    objects = CentreScopedQuerySet.as_manager()
+    objects = ActiveManager.from_queryset(ClinicalQuerySet)()
+    all_objects = ClinicalQuerySet.as_manager()
+    history = audit_history()
 
     class Meta:
         ordering = ["patient", "start_age_years", "start_days_from_first_msc", "id"]
@@ -205,6 +211,7 @@ class MedicationCourse(StartTiming, StopTiming, Abstracted):
             *timing_checks("medicationcourse", "start", "stop"),
             not_before("stop", "start", "medication_stop_not_before_start", "Stop cannot be before the start."),
             positive_check("dose", "medication_dose_positive"),
+            withdrawal_check("medicationcourse"),
             models.CheckConstraint(
                 condition=Q(is_ongoing=False)
                 | (

@@ -6,12 +6,15 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from ..querysets import CentreScopedQuerySet
+from ..querysets import ActiveManager, ClinicalQuerySet
 from .common import (
     Abstracted,
     Currency,
     PointTiming,
+    Versioned,
+    Withdrawable,
     YesNoUnknown,
+    audit_history,
     between,
     non_negative,
     plain_number,
@@ -19,6 +22,7 @@ from .common import (
     positive_check,
     range_check,
     timing_checks,
+    withdrawal_check,
 )
 from .patient import Patient
 
@@ -38,7 +42,7 @@ class MscProviderQuerySet(models.QuerySet):
         return self.get(name=name, country=country)
 
 
-class MscProvider(Abstracted):
+class MscProvider(Versioned, Abstracted):
     """The clinic or company that prepared or gave the cells, shared across cases so that
     administrations and adverse events can be counted per provider."""
 
@@ -48,6 +52,7 @@ class MscProvider(Abstracted):
     note = models.TextField(blank=True)
 
     objects = MscProviderQuerySet.as_manager()
+    history = audit_history()
 
     class Meta:
         ordering = ["name"]
@@ -94,7 +99,7 @@ class RegulatoryStatus(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
-class MscProduct(Abstracted):
+class MscProduct(Withdrawable, Versioned, Abstracted):
     """A cell product as prepared; its administrations are recorded separately."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="products")
@@ -138,13 +143,16 @@ class MscProduct(Abstracted):
     )
     provider_claims = models.TextField(blank=True, help_text="What the provider says of the product, unverified.")
 
-    objects = CentreScopedQuerySet.as_manager()
+    objects = ActiveManager.from_queryset(ClinicalQuerySet)()
+    all_objects = ClinicalQuerySet.as_manager()
+    history = audit_history()
 
     class Meta:
         ordering = ["patient", "id"]
         verbose_name = "MSC product"
         constraints = [
             range_check("viability_percent", 0, 100, "viability_between_0_and_100"),
+            withdrawal_check("mscproduct"),
             range_check("passage_number", 0, 50, "passage_between_0_and_50"),
         ]
 
@@ -180,11 +188,12 @@ def dose_per_kg(cells_millions, weight_kg):
     return (Decimal(cells_millions) / Decimal(weight_kg)).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
 
 
-class MscAdministrationQuerySet(CentreScopedQuerySet):
+class MscAdministrationQuerySet(ClinicalQuerySet):
     centre_path = "product__patient__centre"
+    case_path = "product__patient"
 
 
-class MscAdministration(PointTiming, Abstracted):
+class MscAdministration(Withdrawable, Versioned, PointTiming, Abstracted):
     """One infusion or injection. Dose per kg is computed from cells and weight when both are known;
     a dose the source reports is kept as reported, and a disagreement is shown, never resolved."""
 
@@ -238,13 +247,16 @@ class MscAdministration(PointTiming, Abstracted):
     )
     note = models.TextField(blank=True)
 
-    objects = MscAdministrationQuerySet.as_manager()
+    objects = ActiveManager.from_queryset(MscAdministrationQuerySet)()
+    all_objects = MscAdministrationQuerySet.as_manager()
+    history = audit_history()
 
     class Meta:
         ordering = ["product__patient", "sequence"]
         verbose_name = "MSC administration"
         constraints = [
             *timing_checks("mscadministration", ""),
+            withdrawal_check("mscadministration"),
             positive_check("cells_millions", "cells_positive"),
             positive_check("volume_ml", "volume_positive"),
             positive_check("reported_dose_millions_per_kg", "reported_dose_positive"),

@@ -7,18 +7,22 @@ from django.db.models import Q
 
 from registry.models import Centre
 
-from ..querysets import CentreScopedQuerySet
+from ..querysets import ActiveManager, ClinicalQuerySet
 from .common import (
     Abstracted,
     Currency,
     PointTiming,
     TestResult,
+    Versioned,
+    Withdrawable,
     YesNoUnknown,
+    audit_history,
     between,
     non_negative,
     positive_check,
     range_check,
     timing_checks,
+    withdrawal_check,
 )
 
 
@@ -126,14 +130,15 @@ def seed_funding_sources(apps, **kwargs):
         FundingSource.objects.update_or_create(code=code, defaults={"label": label})
 
 
-class PatientQuerySet(CentreScopedQuerySet):
+class PatientQuerySet(ClinicalQuerySet):
     centre_path = "centre"
+    case_path = ""  # the default manager already hides withdrawn cases
 
     def get_by_natural_key(self, centre_code, study_id):
         return self.get(centre__code=centre_code, study_id=study_id)
 
 
-class Patient(Abstracted):
+class Patient(Withdrawable, Versioned, Abstracted):
     """A registry case. De-identified by design: no names, record numbers or dates of birth."""
 
     centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="patients")
@@ -265,7 +270,9 @@ class Patient(Abstracted):
     )
     cost_notes = models.TextField(blank=True)
 
-    objects = PatientQuerySet.as_manager()
+    objects = ActiveManager.from_queryset(PatientQuerySet)()
+    all_objects = PatientQuerySet.as_manager()
+    history = audit_history(m2m_fields=[funding_sources])
 
     class Meta:
         ordering = ["centre__code", "study_id"]
@@ -276,6 +283,8 @@ class Patient(Abstracted):
             ("export_registry", "Can export registry data"),
             ("import_registry", "Can import spreadsheets"),
             ("see_all_centres", "Can see the cases of every centre"),
+            ("view_history", "Can read the audit history of a case"),
+            ("restore_withdrawn", "Can see and restore withdrawn records"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -291,6 +300,7 @@ class Patient(Abstracted):
             range_check("age_at_last_follow_up_years", 0, 30, "age_at_follow_up_between_0_and_30"),
             positive_check("total_cost_amount", "total_cost_not_negative", strictly=False),
             range_check("ana_titre", 1, 100000, "ana_titre_between_1_and_100000"),
+            withdrawal_check("patient"),
             models.CheckConstraint(
                 condition=Q(total_cost_amount__isnull=True) | ~Q(total_cost_currency=""),
                 name="total_cost_has_currency",
@@ -351,7 +361,7 @@ class Patient(Abstracted):
         return f"{prefix}1:{self.ana_titre}"
 
 
-class PreviousDiagnosis(PointTiming, Abstracted):
+class PreviousDiagnosis(Withdrawable, Versioned, PointTiming, Abstracted):
     """How the diagnosis evolved (case 1: idiopathic scleritis, then UCTD, then SLE)."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="previous_diagnoses")
@@ -359,12 +369,14 @@ class PreviousDiagnosis(PointTiming, Abstracted):
     diagnosis_detail = models.CharField(max_length=200, blank=True)
     note = models.TextField(blank=True, help_text="What led to the diagnosis and why it changed.")
 
-    objects = CentreScopedQuerySet.as_manager()
+    objects = ActiveManager.from_queryset(ClinicalQuerySet)()
+    all_objects = ClinicalQuerySet.as_manager()
+    history = audit_history()
 
     class Meta:
         ordering = ["patient", "age_years", "id"]
         verbose_name_plural = "previous diagnoses"
-        constraints = timing_checks("previousdiagnosis", "")
+        constraints = [*timing_checks("previousdiagnosis", ""), withdrawal_check("previousdiagnosis")]
 
     def __str__(self):
         return f"{self.get_diagnosis_display()} {self.diagnosis_detail}".strip()

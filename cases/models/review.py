@@ -6,7 +6,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 
-from ..querysets import CentreScopedQuerySet
+from ..querysets import ClinicalQuerySet
+from .common import audit_history
 from .patient import Patient
 
 
@@ -41,7 +42,8 @@ class ReviewEvent(models.Model):
         help_text="The unlock that voided this signature.",
     )
 
-    objects = CentreScopedQuerySet.as_manager()
+    objects = ClinicalQuerySet.as_manager()
+    history = audit_history()
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -67,7 +69,7 @@ class QueryStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
-class DataQueryQuerySet(CentreScopedQuerySet):
+class DataQueryQuerySet(ClinicalQuerySet):
     def open(self):
         return self.exclude(status=QueryStatus.CLOSED)
 
@@ -106,6 +108,7 @@ class DataQuery(models.Model):
     )
 
     objects = DataQueryQuerySet.as_manager()
+    history = audit_history()
 
     class Meta:
         ordering = ["-raised_at", "-id"]
@@ -141,6 +144,8 @@ class DataQueryMessage(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(auto_now_add=True)
     text = models.TextField(blank=True)
+
+    history = audit_history()
 
     class Meta:
         ordering = ["at", "id"]

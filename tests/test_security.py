@@ -1,0 +1,294 @@
+"""Log-in lock-out (django-axes), the security log, passwords (Argon2, length) and sessions.
+
+Lock-out tests go through the real log-in form: the test client's login() calls authenticate()
+without a request, which django-axes cannot see; force_login is used where log-in is not the
+subject.
+"""
+
+import logging
+import re
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from axes.models import AccessAttempt, AccessLog
+from django.contrib.auth.hashers import make_password
+from django.contrib.sessions.models import Session
+from django.test import override_settings
+from django.urls import reverse
+
+from registry import settings as base_settings
+from registry.security import LOGIN_TIME_SESSION_KEY
+from tests.roles import PASSWORD
+
+LOGIN_URL = "/accounts/login/"
+LOCK_MESSAGE = (
+    "Too many failed log-in attempts from this device. Try again in 15 minutes, or ask a registry admin to unlock you."
+)
+HERE, ELSEWHERE = "10.0.0.1", "10.0.0.2"
+
+
+def log_in(client, username, password, address=HERE):
+    return client.post(LOGIN_URL, {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def fail_five_times(client, username, address=HERE):
+    responses = [log_in(client, username, "wrong-password-000", address) for _ in range(5)]
+    # The first four show the form again; the fifth failure locks.
+    assert [r.status_code for r in responses] == [200, 200, 200, 200, 429]
+    return responses[-1]
+
+
+# --- Lock-out ----------------------------------------------------------------------------------
+
+
+def test_five_failures_lock_out_even_the_right_password(client, clinician):
+    fail_five_times(client, clinician.username)
+    response = log_in(client, clinician.username, PASSWORD)
+    assert response.status_code == 429
+    assert LOCK_MESSAGE in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert AccessAttempt.objects.get(username=clinician.username, ip_address=HERE).failures_since_start >= 5
+
+
+def test_lock_out_page_is_the_same_for_an_unknown_user_name(client, clinician):
+    fail_five_times(client, clinician.username)
+    existing = log_in(client, clinician.username, PASSWORD)
+    fail_five_times(client, "no-such-person")
+    unknown = log_in(client, "no-such-person", PASSWORD)
+    assert unknown.status_code == existing.status_code == 429
+    assert LOCK_MESSAGE in unknown.content.decode()
+    assert unknown.content == existing.content
+    assert clinician.username.encode() not in existing.content
+
+
+def test_the_same_user_from_another_address_can_still_log_in(client, clinician):
+    fail_five_times(client, clinician.username, address=HERE)
+    response = log_in(client, clinician.username, PASSWORD, address=ELSEWHERE)
+    assert response.status_code == 302
+    assert response.url == reverse("cases:dashboard")
+
+
+def test_the_lock_lifts_after_fifteen_minutes(client, clinician):
+    fail_five_times(client, clinician.username)
+    assert log_in(client, clinician.username, PASSWORD).status_code == 429
+    attempt = AccessAttempt.objects.get(username=clinician.username)
+    attempt.attempt_time -= timedelta(minutes=15, seconds=1)
+    attempt.save()
+    response = log_in(client, clinician.username, PASSWORD)
+    assert response.status_code == 302
+    # A success clears the count (AXES_RESET_ON_SUCCESS).
+    assert not AccessAttempt.objects.filter(username=clinician.username).exists()
+
+
+def test_fourteen_minutes_later_it_is_still_locked(client, clinician):
+    fail_five_times(client, clinician.username)
+    AccessAttempt.objects.filter(username=clinician.username).update(
+        attempt_time=AccessAttempt.objects.get().attempt_time - timedelta(minutes=14)
+    )
+    assert log_in(client, clinician.username, PASSWORD).status_code == 429
+
+
+def test_a_success_resets_the_count(client, clinician):
+    for _ in range(4):
+        log_in(client, clinician.username, "wrong-password-000")
+    assert log_in(client, clinician.username, PASSWORD).status_code == 302
+    client.post(reverse("logout"))
+    for _ in range(4):
+        assert log_in(client, clinician.username, "wrong-password-000").status_code == 200
+    assert log_in(client, clinician.username, PASSWORD).status_code == 302
+
+
+def test_lock_out_settings():
+    assert base_settings.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
+    assert base_settings.AUTHENTICATION_BACKENDS[1] == "django.contrib.auth.backends.ModelBackend"
+    assert base_settings.MIDDLEWARE[-1] == "axes.middleware.AxesMiddleware"
+    assert base_settings.AXES_FAILURE_LIMIT == 5
+    assert base_settings.AXES_COOLOFF_TIME == timedelta(minutes=15)
+    assert base_settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
+    assert base_settings.AXES_RESET_ON_SUCCESS is True
+
+
+# --- The security log --------------------------------------------------------------------------
+
+
+def test_every_attempt_is_logged_and_never_the_password(client, clinician, caplog):
+    with caplog.at_level(logging.INFO, logger="registry.security"):
+        log_in(client, clinician.username, "wrong-password-000")
+        log_in(client, "no-such-person", "another-wrong-one")
+        log_in(client, clinician.username, PASSWORD)
+        client.post(reverse("logout"))
+    messages = [r.getMessage() for r in caplog.records if r.name == "registry.security"]
+    assert messages == [
+        f"log-in failed: user={clinician.username} address={HERE}",
+        f"log-in failed: user=no-such-person address={HERE}",
+        f"log-in succeeded: user={clinician.username} address={HERE}",
+        f"log-out: user={clinician.username} address=127.0.0.1",
+    ]
+    everything = caplog.text
+    for secret in (PASSWORD, "wrong-password-000", "another-wrong-one"):
+        assert secret not in everything
+    # django-axes keeps its own records in the database: failures, and each log-in and log-out.
+    assert AccessAttempt.objects.filter(username="no-such-person").exists()
+    access = AccessLog.objects.get(username=clinician.username)
+    assert access.ip_address == HERE
+    assert access.logout_time is not None
+
+
+# --- Passwords ---------------------------------------------------------------------------------
+
+
+def test_argon2_hashes_new_passwords():
+    assert base_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    with override_settings(PASSWORD_HASHERS=base_settings.PASSWORD_HASHERS):
+        assert make_password("synthetic-password-123").startswith("argon2$")
+
+
+def test_change_password_refuses_eleven_characters(client, clinician):
+    client.force_login(clinician)
+    new = "Kq7#vRm2Lp9"
+    assert len(new) == 11
+    response = client.post(
+        reverse("password_change"), {"old_password": PASSWORD, "new_password1": new, "new_password2": new}
+    )
+    assert response.status_code == 200
+    assert "at least 12 characters" in response.content.decode()
+    clinician.refresh_from_db()
+    assert clinician.check_password(PASSWORD)
+
+    longer = new + "x"
+    response = client.post(
+        reverse("password_change"), {"old_password": PASSWORD, "new_password1": longer, "new_password2": longer}
+    )
+    assert response.status_code == 302
+    clinician.refresh_from_db()
+    assert clinician.check_password(longer)
+
+
+# --- Sessions ----------------------------------------------------------------------------------
+
+
+def test_sessions_expire_after_thirty_idle_minutes_and_at_browser_close(client, clinician, settings):
+    assert settings.SESSION_COOKIE_AGE == 1800
+    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE is True
+    client.force_login(clinician)
+    response = client.get(reverse("cases:dashboard"))
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["max-age"] == "" and cookie["expires"] == ""  # a browser-session cookie
+    session = Session.objects.get(session_key=client.session.session_key)
+    remaining = session.expire_date.timestamp() - time.time()
+    assert 1790 < remaining <= 1800  # renewed by this request, 30 minutes from now
+
+
+def test_idle_session_has_expired_after_thirty_minutes(client, clinician):
+    client.force_login(clinician)
+    Session.objects.filter(session_key=client.session.session_key).update(
+        expire_date=Session.objects.get().expire_date - timedelta(minutes=30, seconds=1)
+    )
+    response = client.get(reverse("cases:dashboard"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_sessions_end_twelve_hours_after_log_in_however_active(client, clinician, caplog):
+    client.force_login(clinician)
+    assert client.get(reverse("cases:dashboard")).status_code == 200
+    key = client.session.session_key
+    session = client.session
+    assert time.time() - session[LOGIN_TIME_SESSION_KEY] < 60
+    session[LOGIN_TIME_SESSION_KEY] = time.time() - 11 * 3600 - 3500
+    session.save()
+    assert client.get(reverse("cases:dashboard")).status_code == 200  # 11 h 58 min: still fine
+    session = client.session
+    session[LOGIN_TIME_SESSION_KEY] = time.time() - 12 * 3600 - 1
+    session.save()
+    with caplog.at_level(logging.INFO, logger="registry.security"):
+        response = client.get(reverse("cases:dashboard"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+    assert not Session.objects.filter(session_key=key).exists()
+    assert "session ended after the absolute limit" in caplog.text
+    assert client.get(reverse("cases:dashboard")).status_code == 302
+
+
+def test_log_out_deletes_the_session_on_the_server(client, clinician):
+    client.force_login(clinician)
+    key = client.session.session_key
+    assert Session.objects.filter(session_key=key).exists()
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert not Session.objects.filter(session_key=key).exists()
+    # The old cookie is worth nothing now.
+    client.cookies["sessionid"] = key
+    assert client.get(reverse("cases:dashboard")).status_code == 302
+
+
+def test_authenticated_pages_are_never_stored(client, clinician, case_a):
+    client.force_login(clinician)
+    for url in (reverse("cases:dashboard"), reverse("cases:patient-detail", args=[case_a.pk])):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"], url
+
+
+# --- Content-Security-Policy and the other headers ---------------------------------------------
+
+EXPECTED_CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "frame-ancestors": "'none'",
+    "form-action": "'self'",
+}
+
+
+def parse_csp(header):
+    return dict(part.strip().split(" ", 1) for part in header.split(";") if part.strip())
+
+
+def test_every_page_carries_the_content_security_policy(client, clinician, case_a):
+    assert parse_csp(client.get(LOGIN_URL)["Content-Security-Policy"]) == EXPECTED_CSP
+    client.force_login(clinician)
+    response = client.get(reverse("cases:patient-detail", args=[case_a.pk]))
+    assert parse_csp(response["Content-Security-Policy"]) == EXPECTED_CSP
+    assert "unsafe-inline" not in response["Content-Security-Policy"]
+
+
+def test_other_security_headers(client, clinician):
+    client.force_login(clinician)
+    response = client.get(reverse("cases:dashboard"))
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+
+
+@pytest.mark.parametrize("path", sorted(TEMPLATES.rglob("*.html")), ids=lambda p: str(p.relative_to(TEMPLATES)))
+def test_templates_have_no_inline_script_or_style(path):
+    """The CSP blocks inline script, event handlers and style attributes: none may be written."""
+    text = path.read_text()
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), "inline <script>"
+    assert not re.search(r"\sstyle\s*=", text), "style attribute"
+    assert not re.search(r"<style\b", text), "<style> element"
+    assert not re.search(r"\son[a-z]+\s*=", text), "event handler attribute"
+    assert "javascript:" not in text
+
+
+def test_rendered_pages_have_no_inline_script_or_style(client, clinician, case_a):
+    client.force_login(clinician)
+    for url in (
+        reverse("cases:dashboard"),
+        reverse("cases:patient-detail", args=[case_a.pk]),
+        reverse("cases:patient-update", args=[case_a.pk]),
+        reverse("two_factor_setup"),
+    ):
+        html = client.get(url).content.decode()
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
+        assert not re.search(r"\sstyle\s*=", html), url

@@ -25,4 +25,6 @@ class RegistryConfig(AppConfig):
 
         # Roles name the clinical permissions, which exist once the cases app has migrated
         # (post_migrate runs per app in INSTALLED_APPS order), so follow that app.
-        post_migrate.connect(_sync_roles, sender=global_apps.get_app_config("cases"), dispatch_uid="registry.sync_roles")
+        post_migrate.connect(
+            _sync_roles, sender=global_apps.get_app_config("cases"), dispatch_uid="registry.sync_roles"
+        )

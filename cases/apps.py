@@ -10,6 +10,14 @@ def _seed_vocabularies(sender, apps=global_apps, **kwargs):
     seed_funding_sources(apps)
 
 
+def _protect_history(sender, using="default", **kwargs):
+    from django.db import connections
+
+    from .audit import history_tables, protect_history_tables
+
+    protect_history_tables(connections[using], history_tables(global_apps))
+
+
 class CasesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "cases"
@@ -18,3 +26,4 @@ class CasesConfig(AppConfig):
     def ready(self):
         # Vocabulary rows must survive the database flushes of transactional (browser) tests.
         post_migrate.connect(_seed_vocabularies, sender=self, dispatch_uid="cases.seed_vocabularies")
+        post_migrate.connect(_protect_history, sender=self, dispatch_uid="cases.protect_history")

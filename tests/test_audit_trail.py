@@ -145,6 +145,20 @@ def test_history_is_append_only_in_postgresql(statement, patient):
     assert Patient.history.filter(id=patient.pk).exists()
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL only")
+def test_every_history_table_has_the_append_only_trigger(db):
+    from django.apps import apps
+
+    from cases.audit import history_tables
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT event_object_table FROM information_schema.triggers WHERE trigger_name LIKE '%%_append_only'"
+        )
+        protected = {row[0] for row in cursor.fetchall()}
+    assert set(history_tables(apps)) <= protected
+
+
 def test_change_to_a_submitted_case_needs_a_reason_kept_with_the_change(client, clinician, case_a):
     workflow.submit(case_a, clinician)
     course = case_a.medications.get()

@@ -3,9 +3,11 @@
 from .assessment import Assessment, JadasVariant, Timepoint
 from .common import RecordSource, TimingPrecision, ValueSource, YesNoUnknown
 from .events import ActionTaken, AdverseEvent, AttributedBy, Attribution, EventCategory, Outcome, ReportedBy
+from .exports import ExportFormat, ExportLog, ExportVariant
 from .medication import Drug, DrugClass, MedicationCourse, ReasonStopped, RelationToMsc, StopDecidedBy
 from .msc import DonorType, MscAdministration, MscProduct, MscProvider, MscRoute, PaidBy, TissueSource, dose_per_kg
 from .patient import Diagnosis, FundingSource, JiaCategory, Patient, PreviousDiagnosis, ReviewStatus, Sex
+from .quality import ChecklistItem, ChecklistStatement, DiscrepancyAcknowledgement, Statement
 from .review import (
     SIGNATURE_MEANING,
     DataQuery,
@@ -17,6 +19,13 @@ from .review import (
 )
 
 __all__ = [
+    "ChecklistItem",
+    "ChecklistStatement",
+    "DiscrepancyAcknowledgement",
+    "ExportFormat",
+    "ExportLog",
+    "ExportVariant",
+    "Statement",
     "SIGNATURE_MEANING",
     "DataQuery",
     "DataQueryMessage",

@@ -231,22 +231,24 @@ class Patient(Withdrawable, Versioned, Abstracted):
         "how the MSC decision was made", max_length=24, choices=MscDecision.choices, default=MscDecision.UNKNOWN
     )
     team_knew_before_msc = models.CharField(
-        "rheumatology team knew before MSC", max_length=8, choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN
+        "rheumatology team knew before MSC", max_length=8, choices=YesNoUnknown.choices, blank=True, default=""
     )
     team_counselled_against = models.CharField(
-        "team counselled against MSC", max_length=8, choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN
+        "team counselled against MSC", max_length=8, choices=YesNoUnknown.choices, blank=True, default=""
     )
     provider_communicated_with_team = models.CharField(
         "MSC provider communicated with the team",
         max_length=8,
         choices=YesNoUnknown.choices,
-        default=YesNoUnknown.UNKNOWN,
+        blank=True,
+        default="",
     )
     conventional_therapy_refused_after_msc = models.CharField(
         "conventional therapy refused after MSC",
         max_length=8,
         choices=YesNoUnknown.choices,
-        default=YesNoUnknown.UNKNOWN,
+        blank=True,
+        default="",
     )
     communication_notes = models.TextField(blank=True)
 
@@ -263,7 +265,7 @@ class Patient(Withdrawable, Versioned, Abstracted):
     total_cost_currency = models.CharField(max_length=3, choices=Currency.choices, blank=True)
     total_cost_estimated = models.BooleanField(default=False)
     paid_out_of_pocket = models.CharField(
-        "paid out of pocket by the family", max_length=8, choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN
+        "paid out of pocket by the family", max_length=8, choices=YesNoUnknown.choices, blank=True, default=""
     )
     funding_sources = models.ManyToManyField(
         FundingSource, blank=True, related_name="patients", help_text="How the family paid; tick all that apply."

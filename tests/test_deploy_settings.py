@@ -18,7 +18,10 @@ HOST = "registry.example.org"
 
 
 def production_env(tmp_path, **extra):
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_SETTINGS_MODULE", "DATABASE_URL"}}
+    # A clean production environment: not the test run's settings, nor the browser tests'
+    # DJANGO_ALLOW_ASYNC_UNSAFE (which check --deploy rightly warns about).
+    unset = {"DEBUG", "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(
         DJANGO_SETTINGS_MODULE="registry.settings_production",
         SECRET_KEY=secrets.token_urlsafe(64),

@@ -1,7 +1,8 @@
 """Forms of the two-factor pages: a six-digit token from an authenticator app (django-otp TOTP)."""
 
 from django import forms
-from django.core.validators import RegexValidator
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator, RegexValidator
 
 
 class TokenForm(forms.Form):
@@ -40,3 +41,14 @@ class TokenForm(forms.Form):
             # django-otp's throttling: each wrong code doubles the wait before the next try.
             raise forms.ValidationError("Too many wrong codes: wait a few seconds, then enter the newest code.")
         raise forms.ValidationError("That code is not right, or has already been used. Wait for the next one.")
+
+
+class LoginForm(AuthenticationForm):
+    """Django's AuthenticationForm sets the username's max_length after building the field, so the
+    length is never checked and an over-long name reaches authenticate() and django-axes'
+    varchar(255) column (a DataError, hence a 500, on PostgreSQL). Check it like any other field."""
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        field = self.fields["username"]
+        field.validators.append(MaxLengthValidator(field.max_length))

@@ -292,3 +292,11 @@ def test_rendered_pages_have_no_inline_script_or_style(client, clinician, case_a
         html = client.get(url).content.decode()
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
         assert not re.search(r"\sstyle\s*=", html), url
+
+
+def test_an_over_long_user_name_is_refused_by_the_form_not_the_database(client, db):
+    response = client.post(
+        "/accounts/login/", {"username": "u" * 400, "password": "whatever-password"}, REMOTE_ADDR="10.9.9.9"
+    )
+    assert response.status_code == 200
+    assert "at most 150 characters" in response.content.decode()

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-test.txt | cksum | cut -d' ' -f1)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint venv
+.PHONY: run test lint venv bench
 
 venv: $(STAMP)
 
@@ -38,3 +38,8 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# The benchmark (not part of `make test`): PostgreSQL at BENCH_ADMIN_URL (default postgres@127.0.0.1),
+# wrk installed; writes docs/performance.md. BENCH_ARGS e.g. "--patients 1000 --duration 5".
+bench: $(STAMP)
+	$(PY) bench/run.py $(BENCH_ARGS)

@@ -6,13 +6,19 @@ list); everything else that belongs to a case is an inline of the patient page.
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from import_export.admin import ExportActionMixin, ImportExportMixin
+from import_export.formats.base_formats import CSV, JSON, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
+from .exports import can_export_identifiable
 from .models import (
     AdverseEvent,
     Assessment,
     DataQuery,
     DataQueryMessage,
+    ExportLog,
+    ExportVariant,
     FundingSource,
     MedicationCourse,
     MscAdministration,
@@ -22,8 +28,47 @@ from .models import (
     PreviousDiagnosis,
     ReviewEvent,
 )
+from .resources import resource_class
 
 # ---- Audited records ------------------------------------------------------------------------------
+
+
+class SpreadsheetAdmin(ImportExportMixin, ExportActionMixin):
+    """Export with the registry's resources (readable headers, labels, natural keys), logged, for
+    identifiable-export users only (the admin's export carries dates and free text); import goes
+    to the registry's import page, which previews, refuses formula cells and saves all or nothing."""
+
+    formats = [XLSX, CSV, JSON]
+
+    def get_resource_classes(self, request):
+        return [resource_class(self.model)]
+
+    def get_resource_kwargs(self, request, *args, **kwargs):
+        return {"user": request.user}
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("cases.export_registry") and can_export_identifiable(request.user)
+
+    def has_import_permission(self, request):
+        return request.user.has_perm("cases.import_registry")
+
+    def import_action(self, request, **kwargs):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        return redirect("cases:import")
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        data = super().get_export_data(file_format, request, queryset, **kwargs)
+        fmt = {"xlsx": "xlsx", "csv": "csv", "json": "json"}.get(file_format.get_extension(), "csv")
+        ExportLog.objects.create(
+            user=request.user,
+            channel="admin",
+            format=fmt,
+            variant=ExportVariant.IDENTIFIABLE,
+            filters={"model": self.model._meta.label, "records": queryset.count()},
+            row_counts={resource_class(self.model).sheet.name: queryset.count()},
+        )
+        return data
 
 
 class ClinicalAdmin(SimpleHistoryAdmin):
@@ -141,7 +186,7 @@ class MscAdministrationInline(DraftOnlyDeleteInline, admin.StackedInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(ClinicalAdmin):
+class PatientAdmin(SpreadsheetAdmin, ClinicalAdmin):
     list_display = [
         "study_id",
         "centre",
@@ -178,7 +223,7 @@ class PatientAdmin(ClinicalAdmin):
 
 
 @admin.register(PreviousDiagnosis)
-class PreviousDiagnosisAdmin(ClinicalAdmin):
+class PreviousDiagnosisAdmin(SpreadsheetAdmin, ClinicalAdmin):
     list_display = ["__str__", "patient", "age_years", "date", "timing_precision"]
     list_filter = ["diagnosis", "patient__centre"]
     search_fields = ["patient__study_id", "diagnosis_detail"]
@@ -187,7 +232,7 @@ class PreviousDiagnosisAdmin(ClinicalAdmin):
 
 
 @admin.register(MedicationCourse)
-class MedicationCourseAdmin(ClinicalAdmin):
+class MedicationCourseAdmin(SpreadsheetAdmin, ClinicalAdmin):
     list_display = [
         "__str__",
         "patient",
@@ -214,14 +259,14 @@ class MedicationCourseAdmin(ClinicalAdmin):
 
 
 @admin.register(MscProvider)
-class MscProviderAdmin(ClinicalAdmin):
+class MscProviderAdmin(SpreadsheetAdmin, ClinicalAdmin):
     list_display = ["name", "country", "kind"]
     list_filter = ["kind", "country"]
     search_fields = ["name"]
 
 
 @admin.register(MscProduct)
-class MscProductAdmin(ClinicalAdmin):
+class MscProductAdmin(SpreadsheetAdmin, ClinicalAdmin):
     list_display = ["label", "patient", "tissue_source", "donor_type", "provider", "regulatory_status"]
     list_filter = ["tissue_source", "donor_type", "storage", "regulatory_status", "patient__centre"]
     search_fields = ["patient__study_id", "label", "provider__name"]
@@ -231,7 +276,7 @@ class MscProductAdmin(ClinicalAdmin):
 
 
 @admin.register(MscAdministration)
-class MscAdministrationAdmin(ClinicalAdmin):
+class MscAdministrationAdmin(SpreadsheetAdmin, ClinicalAdmin):
     list_display = [
         "__str__",
         "study_id",
@@ -261,7 +306,7 @@ class MscAdministrationAdmin(ClinicalAdmin):
 
 
 @admin.register(AdverseEvent)
-class AdverseEventAdmin(ClinicalAdmin):
+class AdverseEventAdmin(SpreadsheetAdmin, ClinicalAdmin):
     list_display = [
         "description",
         "patient",
@@ -284,7 +329,7 @@ class AdverseEventAdmin(ClinicalAdmin):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(ClinicalAdmin):
+class AssessmentAdmin(SpreadsheetAdmin, ClinicalAdmin):
     list_display = [
         "__str__",
         "patient",

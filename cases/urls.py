@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import export_views, quality_views, report_views, views
 
 app_name = "cases"
 
@@ -23,6 +23,9 @@ for slug, kind in views.RECORD_KINDS.items():
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("cases/", views.PatientListView.as_view(), name="patient-list"),
+    path("export/", export_views.export, name="export"),
+    path("import/", export_views.import_upload, name="import"),
+    path("import/confirm/", export_views.import_confirm, name="import-confirm"),
     path("cases/new/", views.PatientCreateView.as_view(), name="patient-create"),
     path("cases/<int:patient_pk>/", views.patient_detail, name="patient-detail"),
     path("cases/<int:patient_pk>/edit/", views.PatientUpdateView.as_view(), name="patient-update"),
@@ -44,4 +47,11 @@ urlpatterns = [
         for action in ("answer", "close", "reopen")
     ],
     *record_patterns,
+    # Issue 6: checklist, data quality, summary table and cohort.
+    path("cases/<int:patient_pk>/checklist/", quality_views.checklist_statement, name="checklist-statement"),
+    path("cases/<int:patient_pk>/data-quality/", quality_views.case_data_quality, name="case-data-quality"),
+    path("cases/<int:patient_pk>/data-quality/acknowledge/", quality_views.acknowledge, name="discrepancy-acknowledge"),
+    path("data-quality/", quality_views.data_quality_all, name="data-quality"),
+    path("summary-table/", report_views.summary_table, name="summary-table"),
+    path("cohort/", report_views.cohort, name="cohort"),
 ]

@@ -16,7 +16,9 @@ from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DeleteView, UpdateView
 from django_filters.views import FilterView
 
-from . import workflow
+from . import figures, quality, workflow
+from .case_records import record_prefetches
+from .checklist import checklist, checklists
 from .filters import PatientFilter
 from .forms import (
     AdverseEventForm,
@@ -61,10 +63,16 @@ def case_list_queryset(user):
 def dashboard(request):
     user = request.user
     cases = case_list_queryset(user)
+    my_cases = list(cases.order_by("-id")[:10])
+    awaiting_review = list(cases.filter(review_status=ReviewStatus.SUBMITTED).order_by("study_id")[:20])
+    # Checklist completeness of the cases shown, in a fixed number of queries.
+    completeness = checklists(Patient.objects.filter(pk__in={p.pk for p in my_cases + awaiting_review}))
+    for p in my_cases + awaiting_review:
+        p.checklist = completeness.get(p.pk)
     context = {
-        "my_cases": cases.order_by("-id")[:10],
+        "my_cases": my_cases,
         "case_count": cases.count(),
-        "awaiting_review": cases.filter(review_status=ReviewStatus.SUBMITTED).order_by("study_id")[:20],
+        "awaiting_review": awaiting_review,
         "my_queries": DataQuery.objects.visible_to(user)
         .open()
         .addressed_to(user)
@@ -125,17 +133,7 @@ def patient_detail(request, patient_pk):
         Patient.objects.visible_to(request.user)
         .select_related("centre", "created_by")
         .prefetch_related(
-            "funding_sources",
-            "previous_diagnoses",
-            "medications",
-            Prefetch("products", queryset=MscProduct.objects.select_related("provider")),
-            Prefetch(
-                "adverse_events",
-                queryset=AdverseEvent.objects.select_related("administration").prefetch_related(
-                    "preceding_withdrawals"
-                ),
-            ),
-            "assessments",
+            *record_prefetches(),  # the records, as the checklist, data-quality rules and timeline read them
             Prefetch(
                 "data_queries",
                 queryset=DataQuery.objects.select_related("raised_by", "addressed_to").prefetch_related(
@@ -164,6 +162,10 @@ def patient_detail(request, patient_pk):
         "can_answer": user.has_perm("cases.answer_dataquery"),
         "can_close": user.has_perm("cases.close_dataquery"),
         "open_queries": [q for q in patient.data_queries.all() if q.status != "closed"],
+        "checklist": checklist(patient),
+        "discrepancies": quality.case_discrepancies(patient),
+        "timeline": figures.case_timeline(patient),
+        "can_acknowledge": user.has_perm("cases.verify_patient"),
     }
     return render(request, "cases/patient_detail.html", context)
 
@@ -212,6 +214,13 @@ class PatientUpdateView(CaseMixin, AuditedFormMixin, PermissionRequiredMixin, Up
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form):
+        before = quality.keys_of(self.patient)
+        response = super().form_valid(form)
+        if not form.errors:
+            quality.report_new(self.request, self.patient, before)
+        return response
 
     def get_success_url(self):
         messages.success(self.request, "Case saved.")
@@ -309,10 +318,12 @@ class RecordFormMixin(AuditedFormMixin, RecordMixin):
         return {**super().get_form_kwargs(), "patient": self.patient}
 
     def form_valid(self, form):
+        before = quality.keys_of(self.patient)
         response = super().form_valid(form)
         if form.errors:  # an edit conflict
             return response
         messages.success(self.request, f"{self.kind.label.capitalize()} saved.")
+        quality.report_new(self.request, self.patient, before)
         return response
 
 

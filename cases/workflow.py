@@ -6,6 +6,7 @@ Views call these functions and show `WorkflowError` messages as they are; the ru
 
 from django.db import transaction
 
+from .checklist import missing_for_submission
 from .models import (
     SIGNATURE_MEANING,
     DataQuery,
@@ -54,6 +55,9 @@ def _set_status(patient, status):
 def submit(patient, user):
     if not can_submit(patient, user):
         raise WorkflowError("Only a draft case can be submitted for review.")
+    missing = missing_for_submission(patient)
+    if missing:
+        raise WorkflowError("The safety-reporting checklist is not complete. Still missing: " + " | ".join(missing))
     _set_status(patient, ReviewStatus.SUBMITTED)
     return ReviewEvent.objects.create(patient=patient, action=ReviewAction.SUBMITTED, user=user)
 

@@ -45,6 +45,7 @@ ROLE_PERMISSIONS = {
         "cases.verify_patient",
         "cases.unlock_patient",
         "cases.export_registry",
+        "cases.import_registry",
         "cases.see_all_centres",
         "cases.view_history",
         "cases.restore_withdrawn",

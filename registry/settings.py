@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "concurrency",
+    "import_export",
     # Lock-out after repeated failed log-ins, with every attempt recorded (AccessAttempt, AccessLog).
     "axes",
     # Optional time-based one-time passwords (TOTP) as a second factor.

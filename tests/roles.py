@@ -4,6 +4,7 @@ centre B, and a registry admin; plus a draft case of centre A with one record of
 import pytest
 from django.contrib.auth.models import Group
 
+from cases.models import ChecklistStatement
 from registry import roles
 from tests.factories import (
     AdverseEventFactory,
@@ -18,6 +19,39 @@ from tests.factories import (
 )
 
 PASSWORD = "synthetic-password-123"
+
+# What a case, a product and an adverse event state so that their checklist items are complete.
+COMPLETE_CASE_FACTS = {"provider_communicated_with_team": "no"}
+COMPLETE_PRODUCT_FACTS = {
+    "tissue_source": "umbilical_cord",
+    "donor_type": "allogeneic_unrelated",
+    "passage_number": 3,
+    "viability_percent": 95,
+    "isct_phenotype_confirmed": "yes",
+    "sterility_tested": "yes",
+}
+COMPLETE_EVENT_FACTS = {"attribution": "possible", "attributed_by": "rheumatology_team", "outcome": "recovered"}
+
+
+def state_unknown(patient, *items):
+    for item in items:
+        ChecklistStatement.objects.create(patient=patient, item=item, statement="unknown", note="Synthetic.")
+
+
+def state_none(patient, *items, follow_up_months=None):
+    for item in items:
+        ChecklistStatement.objects.create(
+            patient=patient, item=item, statement="none", follow_up_months=follow_up_months, note="Synthetic."
+        )
+
+
+def complete_checklist(patient):
+    """State 'unknown' for every checklist item a factory-built case leaves open."""
+    from cases.checklist import checklists
+
+    result = checklists(type(patient).objects.filter(pk=patient.pk))[patient.pk]
+    state_unknown(patient, *(i.item for i in result.missing if i.statement is None))
+    return patient
 
 
 def person(username, role, centres=(), **extra):
@@ -58,12 +92,18 @@ def registry_admin(db):
 
 @pytest.fixture
 def case_a(centre_a, clinician):
-    """A draft case of centre A entered by the clinician, with one record of each kind."""
-    patient = PatientFactory(centre=centre_a, study_id="SYN-A-0001", created_by=clinician)
-    product = MscProductFactory(patient=patient)
-    administration = MscAdministrationFactory(product=product)
+    """A draft case of centre A entered by the clinician, with one record of each kind, and a
+    complete safety-reporting checklist (so it can be submitted): values where the records hold
+    them, an explicit 'unknown' or 'none' for the rest."""
+    patient = PatientFactory(centre=centre_a, study_id="SYN-A-0001", created_by=clinician, **COMPLETE_CASE_FACTS)
+    product = MscProductFactory(patient=patient, **COMPLETE_PRODUCT_FACTS)
+    administration = MscAdministrationFactory(product=product, country="XX")
     PreviousDiagnosisFactory(patient=patient)
     MedicationCourseFactory(patient=patient)
-    AdverseEventFactory(patient=patient, administration=administration)
-    AssessmentFactory(patient=patient)
+    AdverseEventFactory(
+        patient=patient, administration=administration, onset_days_from_first_msc=1, **COMPLETE_EVENT_FACTS
+    )
+    AssessmentFactory(patient=patient, patient_global=7, patient_global_source="family_reported")
+    state_unknown(patient, "stopped_therapies", "flares", "cost")
+    state_none(patient, "confounders")
     return patient

@@ -44,6 +44,18 @@ ACCESS = {
     "cases:query-answer": rule("post", LOGIN, REDIRECT, NOT_FOUND, REDIRECT, REDIRECT),
     "cases:query-close": rule("post", LOGIN, FORBIDDEN, NOT_FOUND, REDIRECT, REDIRECT),
     "cases:query-reopen": rule("post", LOGIN, FORBIDDEN, NOT_FOUND, REDIRECT, REDIRECT),
+    # Spreadsheets: export for reviewers and admins, import for registry admins only.
+    "cases:export": rule("get", LOGIN, FORBIDDEN, FORBIDDEN, OK, OK),
+    "cases:import": rule("get", LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    "cases:import-confirm": rule("post", LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, REDIRECT),
+    # Issue 6: checklist statements by whoever edits the case; acknowledging discrepancies and the
+    # all-cases data-quality list for reviewers; summary table and cohort for everyone logged in.
+    "cases:checklist-statement": rule("get", LOGIN, OK, NOT_FOUND, OK, OK),
+    "cases:case-data-quality": rule("get", LOGIN, OK, NOT_FOUND, OK, OK),
+    "cases:discrepancy-acknowledge": rule("get", LOGIN, FORBIDDEN, NOT_FOUND, OK, OK),
+    "cases:data-quality": rule("get", LOGIN, FORBIDDEN, FORBIDDEN, OK, OK),
+    "cases:summary-table": rule("get", LOGIN, OK, OK, OK, OK),
+    "cases:cohort": rule("get", LOGIN, OK, OK, OK, OK),
     **{
         f"cases:{slug}-{action}": rule("get", LOGIN, OK, NOT_FOUND, OK, OK)
         for slug in RECORD_KINDS
@@ -77,8 +89,22 @@ def url_for(name, case):
         "cases:patient-list",
         "cases:patient-create",
         "cases:withdrawn-list",
+        "cases:export",
+        "cases:import",
+        "cases:import-confirm",
+        "cases:data-quality",
+        "cases:summary-table",
+        "cases:cohort",
     }:
         return reverse(name)
+    if name == "cases:discrepancy-acknowledge":
+        # A discrepancy to acknowledge: a reported dose that disagrees with cells / weight.
+        administration = case.products.get().administrations.get()
+        administration.reported_dose_millions_per_kg = administration.computed_dose_millions_per_kg * 3
+        administration.save()
+        return (
+            reverse(name, args=[case.pk]) + f"?rule=dose_disagrees&record=cases.mscadministration:{administration.pk}"
+        )
     if name == "cases:withdrawn-restore":
         medication = case.medications.get()
         medication.withdraw(case.created_by, "Entered twice.")

@@ -1,6 +1,13 @@
-"""Each list and case page runs a fixed number of SQL queries whatever the amount of data."""
+"""Each list and case page runs a fixed number of SQL queries whatever the amount of data.
+
+Each page is measured with 1 case and again with 50: the count must not grow with the data, and
+must stay within its budget. Other pages (exports, summary table, data-quality run) add their own
+budgets in their own tests.
+"""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import (
@@ -12,10 +19,17 @@ from tests.factories import (
     PatientFactory,
 )
 
-# Measured: 14, 12 and 20 queries with 1 case and with 30. Each includes 7 per request for the
-# session (read, and the save that slides the idle timeout), the user, the two-factor check and
-# the user's permissions.
-BUDGET = {"cases:dashboard": 14, "cases:patient-list": 12, "cases:patient-detail": 20}
+# Budgets, measured: each includes 7 queries per request for the session (read, and the save that
+# slides the idle timeout), the user, the two-factor check and the user's permissions. The
+# dashboard and case page grew (14 -> 25, 20 -> 23) with the safety-reporting checklist shown on
+# them; what matters most is that the count is the same with 1 case and with 50.
+BUDGET = {
+    "cases:dashboard": 25,
+    "cases:patient-list": 12,
+    "cases:patient-list-filtered": 12,
+    "cases:patient-detail": 23,
+}
+SIZES = (1, 50)
 
 
 def fill(centre, n):
@@ -32,12 +46,29 @@ def fill(centre, n):
     return cases
 
 
-@pytest.mark.parametrize("n", [1, 30])
-@pytest.mark.parametrize("name", sorted(BUDGET))
-def test_page_runs_a_fixed_number_of_queries(name, n, client, clinician, centre_a, django_assert_max_num_queries):
-    cases = fill(centre_a, n)
-    client.force_login(clinician)
-    url = reverse(name, args=[cases[-1].pk]) if name == "cases:patient-detail" else reverse(name)
+def url_for(name, case):
+    if name == "cases:patient-detail":
+        return reverse(name, args=[case.pk])
+    if name == "cases:patient-list-filtered":
+        return reverse("cases:patient-list") + "?diagnosis=sle&route=intravenous&serious_event=false&ordering=-events"
+    return reverse(name)
+
+
+def count_queries(client, url):
     client.get(url)  # warm the session and permission caches
-    with django_assert_max_num_queries(BUDGET[name]):
-        assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("name", sorted(BUDGET))
+def test_page_runs_a_fixed_number_of_queries(name, client, clinician, centre_a):
+    client.force_login(clinician)
+    counts = {}
+    cases = []
+    for n in SIZES:
+        cases += fill(centre_a, n - len(cases))
+        counts[n] = count_queries(client, url_for(name, cases[-1]))
+    assert counts[SIZES[0]] == counts[SIZES[-1]], f"{name}: the query count grows with the data: {counts}"
+    assert counts[SIZES[-1]] <= BUDGET[name], f"{name}: {counts} queries, budget {BUDGET[name]}"

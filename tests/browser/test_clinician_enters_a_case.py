@@ -178,6 +178,29 @@ def test_clinician_enters_a_systemic_jia_case_with_msc_and_submits_it_for_review
     assert doses == [Decimal("2"), Decimal("2.5")]
     assert Assessment.objects.filter(patient=patient).count() == 2
 
+    # The safety-reporting checklist: not complete yet, so the case cannot be submitted.
+    expect(page.get_by_role("heading", name="Safety-reporting checklist: 3/8 complete")).to_be_visible()
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page.get_by_text(re.compile("checklist is not complete"))).to_be_visible()
+    screenshot("checklist-incomplete")
+    # Whether the provider spoke to the team is a fact of the case: filled from the checklist's link.
+    checklist = page.locator("#checklist-table")
+    checklist.locator('tr[data-item="provider_communication"]').get_by_role("link", name="Edit case details").click()
+    fill_in(page, {"MSC provider communicated with the team": "No"})
+    page.get_by_role("button", name="Save case").click()
+    # What the chart does not say is stated explicitly, item by item.
+    for number, statement, note in (
+        (1, "Unknown", "Passage, viability, phenotype, sterility and country not in the provider's letter."),
+        (4, "None", "No flare after tocilizumab was stopped, per clinic notes."),
+        (6, "None", "No other treatment around MSC."),
+        (7, "Unknown", "Family declined to say what it cost."),
+    ):
+        page.get_by_role("link", name=f"State none or unknown for item {number}").click()
+        fill_in(page, {"Statement": statement, "Note": note})
+        page.get_by_role("button", name="Save statement").click()
+        expect(page.get_by_role("status").filter(has_text="Checklist:")).to_be_visible()
+    expect(page.get_by_role("heading", name="Safety-reporting checklist: 8/8 complete")).to_be_visible()
+
     page.get_by_role("button", name="Submit for review").click()
     expect(page.get_by_role("status").filter(has_text="Case submitted for review.")).to_be_visible()
     expect(page.get_by_role("heading", name=f"Case {STUDY_ID}")).to_contain_text("Submitted for review")

@@ -38,6 +38,11 @@ def test_keyboard_only_log_in_and_case_submission_and_no_sideways_scroll_on_a_ta
     expect(field(page, "Timepoint")).to_have_value("after_msc")
     tab_to(page, field(page, "Patient/parent global assessment (0-10)"))
     page.keyboard.type("3")
+    # Who observed the score: the safety-reporting checklist needs it before the case is submitted.
+    tab_to(page, field(page, "Patient global: source"))
+    page.keyboard.type("Reported by pa")
+    expect(field(page, "Patient global: source")).to_have_value("family_reported")
+    tab_to(page, page.get_by_role("button", name="Save assessment"))
     page.keyboard.press("Enter")
     expect(page.get_by_role("status").filter(has_text="Assessment saved.")).to_be_visible()
     assert case_a.assessments.filter(timepoint="after_msc", patient_global=3).exists()

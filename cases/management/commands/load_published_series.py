@@ -21,6 +21,8 @@ from django.test.utils import override_settings
 from cases.models import (
     AdverseEvent,
     Assessment,
+    ChecklistStatement,
+    DiscrepancyAcknowledgement,
     MedicationCourse,
     MscAdministration,
     MscProduct,
@@ -61,6 +63,8 @@ AUDITED = {
     MscAdministration: "product__patient__centre",
     AdverseEvent: "patient__centre",
     Assessment: "patient__centre",
+    ChecklistStatement: "patient__centre",
+    DiscrepancyAcknowledgement: "patient__centre",
 }
 
 

@@ -1,0 +1,1 @@
+"""The registry's benchmark (`make bench`, see bench/run.py) and the helpers its tests share."""

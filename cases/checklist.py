@@ -1,0 +1,300 @@
+"""The safety-reporting checklist of a case (issue 6; Wong et al. 2021, discussion).
+
+A case is complete when, for each of the eight items, it states a value or an explicit
+"none"/"unknown" (a ChecklistStatement). Silence is never read as "none": a field left at a
+default that means "not stated" (a product's phenotype "Unknown", an event's attribution "Not
+assessed") counts as missing, while "Unknown" chosen in a field that starts blank (who decided a
+stop, whether the provider talked to the team) is an explicit answer.
+
+`checklist(patient)` reads only prefetched records (see cases.case_records.with_records), so it
+runs for any number of cases in a fixed number of queries.
+"""
+
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+
+from .case_records import administrations, with_records
+from .models import (
+    Attribution,
+    ChecklistItem,
+    EventCategory,
+    Outcome,
+    Patient,
+    Statement,
+    TissueSource,
+    YesNoUnknown,
+)
+from .models.msc import DonorType
+
+# Each score of an assessment and the field that says who observed it.
+SCORE_SOURCES = [
+    ("patient_global", "patient global", "patient_global_source"),
+    ("physician_global", "physician global", "physician_global_source"),
+    ("sledai2k", "SLEDAI-2K", "sledai2k_source"),
+    ("jadas", "JADAS", "jadas_source"),
+    ("mrss", "mRSS", "mrss_source"),
+    ("esr_mm_per_h", "ESR", "esr_source"),
+    ("esr_normal", "ESR", "esr_source"),
+    ("crp_mg_per_l", "CRP", "crp_source"),
+    ("ck_u_per_l", "CK", "ck_source"),
+    ("ana_titre", "ANA", "ana_source"),
+    ("dlco_percent_predicted", "DLCO", "dlco_source"),
+    ("bmi", "BMI", "bmi_source"),
+    ("imaging_findings", "imaging", "imaging_source"),
+]
+
+
+@dataclass
+class ItemResult:
+    item: str
+    label: str
+    complete: bool
+    missing: list = field(default_factory=list)
+    link: str = ""
+    link_text: str = ""
+    statement: object = None  # the ChecklistStatement, if any
+    statement_url: str = ""  # the form that records 'none' or 'unknown' for the item
+
+    @property
+    def missing_text(self):
+        return "; ".join(self.missing)
+
+
+@dataclass
+class Checklist:
+    patient: object
+    items: list
+
+    @property
+    def complete_count(self):
+        return sum(1 for i in self.items if i.complete)
+
+    @property
+    def total(self):
+        return len(self.items)
+
+    @property
+    def is_complete(self):
+        return self.complete_count == self.total
+
+    @property
+    def missing(self):
+        return [i for i in self.items if not i.complete]
+
+    def __str__(self):
+        return f"{self.complete_count}/{self.total}"
+
+
+def _url(name, patient, record=None):
+    args = [patient.pk] if record is None else [patient.pk, record.pk]
+    return reverse(f"cases:{name}", args=args)
+
+
+def statement_url(patient, item):
+    return reverse("cases:checklist-statement", args=[patient.pk]) + f"?item={item}"
+
+
+def _administrations(patient, admins):
+    missing, first = [], None
+    for a in admins:
+        product, gaps = a.product, []
+        if a.cells_millions is None:
+            gaps.append("cells")
+        if a.dose_millions_per_kg is None:
+            gaps.append("dose per kg (or weight)")
+        if product.tissue_source == TissueSource.UNKNOWN:
+            gaps.append("cell source")
+        if product.donor_type == DonorType.UNKNOWN:
+            gaps.append("donor type")
+        if product.provider_id is None:
+            gaps.append("provider")
+        if not (a.country or product.administration_country):
+            gaps.append("country")
+        if product.passage_number is None:
+            gaps.append("passage")
+        if product.viability_percent is None:
+            gaps.append("viability")
+        if product.isct_phenotype_confirmed == YesNoUnknown.UNKNOWN:
+            gaps.append("phenotype")
+        if product.sterility_tested == YesNoUnknown.UNKNOWN:
+            gaps.append("sterility")
+        if gaps:
+            missing.append(f"administration #{a.sequence}: {', '.join(gaps)}")
+            first = first or a
+    if not admins:
+        return ["no MSC administration recorded"], _url("administration-create", patient), "Add an MSC administration"
+    if first is not None:
+        return missing, _url("administration-update", patient, first), f"Complete administration #{first.sequence}"
+    return [], "", ""
+
+
+def _adverse_events(patient, events):
+    missing, first = [], None
+    for e in events:
+        gaps = []
+        if e.ctcae_grade is None:
+            gaps.append("grade")
+        if e.attribution == Attribution.NOT_ASSESSED:
+            gaps.append("attribution")
+        if e.outcome == Outcome.UNKNOWN:
+            gaps.append("outcome")
+        if gaps:
+            missing.append(f"{e.description[:40]}: {', '.join(gaps)}")
+            first = first or e
+    if not events:
+        return (
+            ["no adverse event recorded, and no statement that none occurred during a stated follow-up"],
+            _url("adverse-event-create", patient),
+            "Add an adverse event",
+        )
+    if first is not None:
+        return missing, _url("adverse-event-update", patient, first), "Complete the adverse event"
+    return [], "", ""
+
+
+def _stopped(patient, courses):
+    stopped = [c for c in courses if c.was_stopped]
+    if not stopped:
+        return ["no stopped therapy recorded"], _url("medication-create", patient), "Add a medication"
+    missing, first = [], None
+    for c in stopped:
+        gaps = []
+        if not c.stop_decided_by:
+            gaps.append("who decided")
+        if not c.team_knew_of_stop:
+            gaps.append("whether the team knew")
+        if gaps:
+            missing.append(f"{c}: {', '.join(gaps)}")
+            first = first or c
+    if first is not None:
+        return missing, _url("medication-update", patient, first), "Complete the stopped medication"
+    return [], "", ""
+
+
+def _flares(patient, events, courses, statements):
+    if any(e.category == EventCategory.DISEASE_FLARE for e in events):
+        return [], "", ""
+    stopped = statements.get(ChecklistItem.STOPPED_THERAPIES)
+    if stopped is not None and stopped.statement == Statement.NONE and not any(c.was_stopped for c in courses):
+        return [], "", ""  # nothing was stopped, so no flare can follow a stop
+    return (
+        ["no disease flare recorded, and no statement that none occurred"],
+        _url("adverse-event-create", patient),
+        "Add a flare",
+    )
+
+
+def _communication(patient):
+    if patient.provider_communicated_with_team:
+        return [], "", ""
+    return (
+        ["whether the MSC provider communicated with the team"],
+        _url("patient-update", patient),
+        "Edit case details",
+    )
+
+
+def _confounders(patient, courses):
+    if any(c.is_confounder for c in courses):
+        return [], "", ""
+    return (
+        ["no concomitant treatment marked as a possible confounder, and no statement that there was none"],
+        _url("medication-create", patient),
+        "Add a medication",
+    )
+
+
+def _cost(patient, admins):
+    gaps = []
+    if patient.total_cost_amount is None and not any(a.cost_amount is not None for a in admins):
+        gaps.append("the cost to the family")
+    if not patient.paid_out_of_pocket and not patient.funding_sources.all():
+        gaps.append("how it was paid")
+    if gaps:
+        return gaps, _url("patient-update", patient), "Edit case details"
+    return [], "", ""
+
+
+def _outcome_sources(patient, assessments):
+    missing, first, scored = [], None, False
+    for a in assessments:
+        gaps = []
+        for name, label, source in SCORE_SOURCES:
+            value = getattr(a, name)
+            if value is None or value == "":
+                continue
+            scored = True
+            if not getattr(a, source) and label not in gaps:
+                gaps.append(label)
+        if gaps:
+            missing.append(f"{a.get_timepoint_display()} assessment: who observed {', '.join(gaps)}")
+            first = first or a
+    if not scored:
+        return ["no outcome (assessment) recorded"], _url("assessment-create", patient), "Add an assessment"
+    if first is not None:
+        return missing, _url("assessment-update", patient, first), "Complete the assessment"
+    return [], "", ""
+
+
+def _has_records(item, admins, events, courses):
+    """Whether the case holds records that a 'none' statement for the item would contradict."""
+    return {
+        ChecklistItem.ADMINISTRATIONS: bool(admins),
+        ChecklistItem.ADVERSE_EVENTS: bool(events),
+        ChecklistItem.STOPPED_THERAPIES: any(c.was_stopped for c in courses),
+        ChecklistItem.FLARES: any(e.category == EventCategory.DISEASE_FLARE for e in events),
+        ChecklistItem.CONFOUNDERS: any(c.is_confounder for c in courses),
+    }.get(item, False)
+
+
+def checklist(patient):
+    """The eight items of one case, from its prefetched records."""
+    admins = administrations(patient)
+    events = list(patient.adverse_events.all())
+    courses = list(patient.medications.all())
+    statements = {s.item: s for s in patient.checklist_statements.all()}
+    found = {
+        ChecklistItem.ADMINISTRATIONS: lambda: _administrations(patient, admins),
+        ChecklistItem.ADVERSE_EVENTS: lambda: _adverse_events(patient, events),
+        ChecklistItem.STOPPED_THERAPIES: lambda: _stopped(patient, courses),
+        ChecklistItem.FLARES: lambda: _flares(patient, events, courses, statements),
+        ChecklistItem.PROVIDER_COMMUNICATION: lambda: _communication(patient),
+        ChecklistItem.CONFOUNDERS: lambda: _confounders(patient, courses),
+        ChecklistItem.COST: lambda: _cost(patient, admins),
+        ChecklistItem.OUTCOME_SOURCES: lambda: _outcome_sources(patient, list(patient.assessments.all())),
+    }
+    items = []
+    for item in ChecklistItem:
+        missing, link, link_text = found[item]()
+        statement = statements.get(item.value)
+        if statement is not None:
+            if statement.statement == Statement.NONE and _has_records(item, admins, events, courses):
+                missing = [f"stated 'none', but the case records {item.label.lower()}: correct one or the other"]
+                link, link_text = statement_url(patient, item.value), "Change the statement"
+            else:
+                missing, link, link_text = [], "", ""
+        items.append(
+            ItemResult(
+                item.value,
+                item.label,
+                not missing,
+                missing,
+                link,
+                link_text,
+                statement,
+                statement_url(patient, item.value),
+            )
+        )
+    return Checklist(patient, items)
+
+
+def checklists(queryset):
+    """{patient pk: Checklist} for every case of the queryset, in a fixed number of queries."""
+    return {p.pk: checklist(p) for p in with_records(queryset)}
+
+
+def missing_for_submission(patient):
+    """The items that stop a case from being submitted, in plain words."""
+    result = checklists(Patient.objects.filter(pk=patient.pk))[patient.pk]
+    return [f"{i.label}: {i.missing_text}" for i in result.missing]

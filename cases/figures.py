@@ -1,0 +1,244 @@
+"""Server-rendered SVG figures: the case timeline and the cohort's before/after figure (issue 6).
+
+Plain SVG built from the records, no JavaScript: it prints as it shows and passes the site's CSP,
+which forbids inline style, so every colour is a presentation attribute (fill=, stroke=). Each
+mark carries a class (`mark administration`, `mark event`, `bar course`, `point pga`, `pair`) and a
+<title>, so tests count marks and screen readers and tooltips can read them.
+"""
+
+from decimal import Decimal
+
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from .case_records import administrations, anchor, days
+from .models import MscRoute, Timepoint
+from .models.common import DAYS_PER_MONTH, plain_number
+from .reports import MEASURES, before_after, disease_activity
+from .timing import Moment, describe
+
+GRADE_COLOURS = {1: "#f1c40f", 2: "#e67e22", 3: "#c0392b", 4: "#7b241c", 5: "#000000"}
+UNGRADED = "#7f8c8d"
+ROUTE_SHAPES = {
+    MscRoute.INTRAVENOUS: "circle",
+    MscRoute.INTRAOSSEOUS: "square",
+    MscRoute.INTRA_ARTICULAR: "square",
+    MscRoute.INTRANASAL: "triangle",
+    MscRoute.LYMPH_NODE: "diamond",
+}
+PGA_COLOUR, ACTIVITY_COLOUR, COURSE_COLOUR, MSC_COLOUR = "#1f77b4", "#8e44ad", "#95a5a6", "#16a085"
+WIDTH, LEFT, RIGHT, LANE = 860, 190, 20, 18
+UNTIMED_BASELINE_DAY = -30
+
+
+def _months(day):
+    return float(Decimal(day) / DAYS_PER_MONTH)
+
+
+def _shape(kind, x, y, size, fill, css, title):
+    t = f"<title>{escape(title)}</title>"
+    if kind == "square":
+        return (
+            f'<rect class="{css}" x="{x - size:.1f}" y="{y - size:.1f}" width="{2 * size}" height="{2 * size}" '
+            f'fill="{fill}" stroke="#222" stroke-width="0.8">{t}</rect>'
+        )
+    if kind == "triangle":
+        points = f"{x:.1f},{y - size:.1f} {x - size:.1f},{y + size:.1f} {x + size:.1f},{y + size:.1f}"
+        return f'<polygon class="{css}" points="{points}" fill="{fill}" stroke="#222" stroke-width="0.8">{t}</polygon>'
+    if kind == "diamond":
+        points = f"{x:.1f},{y - size:.1f} {x + size:.1f},{y:.1f} {x:.1f},{y + size:.1f} {x - size:.1f},{y:.1f}"
+        return f'<polygon class="{css}" points="{points}" fill="{fill}" stroke="#222" stroke-width="0.8">{t}</polygon>'
+    return (
+        f'<circle class="{css}" cx="{x:.1f}" cy="{y:.1f}" r="{size}" fill="{fill}" stroke="#222" '
+        f'stroke-width="0.8">{t}</circle>'
+    )
+
+
+def _text(x, y, text, anchor="start", size=11, fill="#222", weight=None):
+    bold = f' font-weight="{weight}"' if weight else ""
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" font-family="sans-serif" text-anchor="{anchor}" '
+        f'fill="{fill}"{bold}>{escape(text)}</text>'
+    )
+
+
+def _svg(width, height, label, body, css):
+    return mark_safe(
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="figure {css}" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-label="{escape(label)}" preserveAspectRatio="xMinYMin meet">'
+        f"<title>{escape(label)}</title>{''.join(body)}</svg>"
+    )
+
+
+def case_timeline(patient):
+    """Medication courses as bars, MSC administrations by route, events by grade, PGA and disease
+    activity as lines, on one axis of months from the first MSC. `patient` has with_records."""
+    first = anchor(patient)
+    admins = administrations(patient)
+    courses = list(patient.medications.all())
+    events = list(patient.adverse_events.all())
+    assessments = list(patient.assessments.all())
+
+    def when(record, prefix=""):
+        found = days(record, first, prefix)
+        if found is None and getattr(record, "timepoint", None) == Timepoint.BEFORE_MSC:
+            return UNTIMED_BASELINE_DAY  # a baseline without a time: drawn just before the first MSC
+        return found
+
+    times = [0]
+    for c in courses:
+        times += [d for d in (when(c, "start"), when(c, "stop")) if d is not None]
+    times += [d for d in (when(a) for a in admins) if d is not None]
+    times += [d for d in (when(e, "onset") for e in events) if d is not None]
+    times += [d for d in (when(a) for a in assessments) if d is not None]
+    lo, hi = _months(min(times)) - 1, _months(max(times)) + 1
+    if hi - lo < 6:
+        hi = lo + 6
+    plot = WIDTH - LEFT - RIGHT
+
+    def x(day):
+        return LEFT + (_months(day) - lo) / (hi - lo) * plot
+
+    drawn = [c for c in courses if when(c, "start") is not None or when(c, "stop") is not None or c.is_ongoing]
+    score_top = 30 + LANE * (len(drawn) + 2) + 20
+    height = score_top + 130
+    body = [f'<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>']
+
+    # Axis: months from the first MSC, with a vertical line at 0.
+    step = next(s for s in (1, 3, 6, 12, 24, 60, 120) if (hi - lo) / s <= 12)
+    tick = int(lo // step) * step
+    while tick <= hi:
+        if tick >= lo:
+            tx = LEFT + (tick - lo) / (hi - lo) * plot
+            body.append(f'<line x1="{tx:.1f}" y1="22" x2="{tx:.1f}" y2="{height - 20}" stroke="#e5e5e5"/>')
+            body.append(_text(tx, height - 6, str(tick), "middle", 10))
+        tick += step
+    zero = x(0)
+    body.append(
+        f'<line x1="{zero:.1f}" y1="22" x2="{zero:.1f}" y2="{height - 20}" stroke="{MSC_COLOUR}" '
+        'stroke-dasharray="4 3"/>'
+    )
+    body.append(_text(LEFT + plot / 2, 14, "Months from the first MSC administration", "middle", 11, weight="bold"))
+
+    # Medication courses.
+    y = 30
+    for c in drawn:
+        start, stop = when(c, "start"), when(c, "stop")
+        x1 = x(start) if start is not None else LEFT
+        x2 = x(stop) if stop is not None else LEFT + plot
+        dashed = ' stroke-dasharray="3 2"' if stop is None and not c.is_ongoing else ""
+        name = c.drug_detail if c.drug == "other" else c.get_drug_display()
+        title = f"{name}: {describe(Moment.of(c, 'start'))} to " + (
+            "ongoing" if c.is_ongoing else describe(Moment.of(c, "stop"))
+        )
+        fill = "#f5b041" if c.is_confounder else COURSE_COLOUR
+        body.append(
+            f'<rect class="bar course" x="{x1:.1f}" y="{y + 3}" width="{max(x2 - x1, 2):.1f}" height="{LANE - 6}" '
+            f'fill="{fill}" stroke="#555" stroke-width="0.6"{dashed}><title>{escape(title)}</title></rect>'
+        )
+        body.append(_text(LEFT - 6, y + LANE - 5, name[:28], "end", 10))
+        y += LANE
+
+    # MSC administrations, by route.
+    body.append(_text(LEFT - 6, y + LANE - 5, "MSC administrations", "end", 10, weight="bold"))
+    for a in admins:
+        d = when(a)
+        if d is None:
+            continue
+        shape = ROUTE_SHAPES.get(a.route, "circle")
+        title = f"MSC #{a.sequence} {a.get_route_display().lower()}, {describe(Moment.of(a))}"
+        body.append(_shape(shape, x(d), y + LANE / 2, 5, MSC_COLOUR, "mark administration", title))
+    y += LANE
+
+    # Adverse events and flares, coloured by grade.
+    body.append(_text(LEFT - 6, y + LANE - 5, "Adverse events, flares", "end", 10, weight="bold"))
+    for e in events:
+        d = when(e, "onset")
+        if d is None:
+            continue
+        colour = GRADE_COLOURS.get(e.ctcae_grade, UNGRADED)
+        grade = f"grade {e.ctcae_grade}" if e.ctcae_grade else "not graded"
+        shape = "diamond" if e.is_flare else "circle"
+        title = f"{e.description} ({grade}{', serious' if e.is_serious else ''}), {describe(Moment.of(e, 'onset'))}"
+        body.append(_shape(shape, x(d), y + LANE / 2, 6, colour, "mark event", title))
+
+    # Scores: PGA (0-10) and the disease-activity measure, as lines.
+    measure_name = disease_activity(patient)[0]
+    measure_field = next((f for f, n in MEASURES if n == measure_name), None)
+    top, bottom = score_top, score_top + 100
+    body.append(f'<line x1="{LEFT}" y1="{bottom}" x2="{LEFT + plot}" y2="{bottom}" stroke="#999"/>')
+    body.append(_text(LEFT - 6, top + 10, "Scores", "end", 10, weight="bold"))
+    series = [("patient_global", "PGA (0-10)", PGA_COLOUR, "pga", Decimal(10))]
+    if measure_field:
+        values = [getattr(a, measure_field) for a in assessments if getattr(a, measure_field) is not None]
+        series.append((measure_field, measure_name, ACTIVITY_COLOUR, "activity", max([Decimal(10), *values])))
+    for index, (field, label, colour, css, scale) in enumerate(series):
+        points = sorted(
+            (when(a), getattr(a, field)) for a in assessments if getattr(a, field) is not None and when(a) is not None
+        )
+        coords = [(x(d), bottom - float(v / scale) * 90) for d, v in points]
+        if len(coords) > 1:
+            path = " ".join(f"{px:.1f},{py:.1f}" for px, py in coords)
+            body.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        for (d, v), (px, py) in zip(points, coords, strict=True):
+            body.append(
+                f'<circle class="point {css}" cx="{px:.1f}" cy="{py:.1f}" r="3.5" fill="{colour}">'
+                f"<title>{escape(label)} {plain_number(v)} at {_months(d):.1f} months</title></circle>"
+            )
+        body.append(_text(LEFT - 6, top + 26 + 14 * index, f"— {label}", "end", 10, colour))
+    label = f"Timeline of case {patient.study_id}: therapies, MSC administrations, adverse events and scores"
+    return _svg(WIDTH, height, label, body, "case-timeline")
+
+
+def cohort_figure(patients):
+    """PGA and disease activity before and after MSC, one paired line per patient."""
+    panels = [
+        ("PGA (0-10)", lambda p: before_after(p, "patient_global"), "pga"),
+        ("Disease activity", None, "activity"),
+    ]
+    width, panel_w, top, height = 860, 360, 40, 300
+    body = [f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>']
+    for index, (title, reader, css) in enumerate(panels):
+        left = 60 + index * (panel_w + 70)
+        pairs = []
+        for p in patients:
+            if reader:
+                before, after, name = *reader(p), "PGA"
+            else:
+                name, before, after = disease_activity(p)
+            if before is not None or after is not None:
+                pairs.append((p, name, before, after))
+        scale = max([Decimal(10), *[v for _, _, b, a in pairs for v in (b, a) if v is not None]])
+        bottom = top + 200
+
+        def y(v, bottom=bottom, scale=scale):
+            return bottom - float(v / scale) * 190
+
+        bx, ax = left + 60, left + panel_w - 120
+        body.append(_text(left + panel_w / 2 - 40, 20, title, "middle", 12, weight="bold"))
+        body.append(f'<line x1="{left}" y1="{bottom}" x2="{left + panel_w - 60}" y2="{bottom}" stroke="#999"/>')
+        body.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}" stroke="#999"/>')
+        for tick in (0, scale / 2, scale):
+            body.append(_text(left - 6, y(tick) + 4, plain_number(Decimal(tick).quantize(Decimal("0.1"))), "end", 10))
+        body.append(_text(bx, bottom + 18, "before MSC", "middle", 10))
+        body.append(_text(ax, bottom + 18, "after MSC", "middle", 10))
+        for n, (p, name, before, after) in enumerate(pairs):
+            colour = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf"][n % 7]
+            text = f"{p.study_id}: {name} {plain_number(before) if before is not None else '?'} → " + (
+                plain_number(after) if after is not None else "?"
+            )
+            if before is not None and after is not None:
+                body.append(
+                    f'<line class="pair {css}" x1="{bx}" y1="{y(before):.1f}" x2="{ax}" y2="{y(after):.1f}" '
+                    f'stroke="{colour}" stroke-width="2"><title>{escape(text)}</title></line>'
+                )
+            for xx, v in ((bx, before), (ax, after)):
+                if v is not None:
+                    body.append(
+                        f'<circle class="point {css}" cx="{xx}" cy="{y(v):.1f}" r="4" fill="{colour}">'
+                        f"<title>{escape(text)}</title></circle>"
+                    )
+            if after is not None:
+                body.append(_text(ax + 8, y(after) + 4, f"{p.study_id} ({name})"[:30], "start", 9, colour))
+    label = "PGA and disease activity before and after MSC, one line per patient"
+    return _svg(width, height, label, body, "cohort-figure")

@@ -1,0 +1,183 @@
+"""The synthetic registry generator: reproducible, plausible, valid, audited, never in a real centre."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from cases.models import (
+    AdverseEvent,
+    Assessment,
+    MedicationCourse,
+    MscAdministration,
+    MscProduct,
+    MscProvider,
+    Patient,
+    PreviousDiagnosis,
+)
+from cases.synthetic import SyntheticError, generate
+from registry.models import Centre
+
+CHILDREN = {
+    PreviousDiagnosis: "patient",
+    MedicationCourse: "patient",
+    MscProduct: "patient",
+    MscAdministration: "product__patient",
+    AdverseEvent: "patient",
+    Assessment: "patient",
+}
+IDS = {"id", "centre", "patient", "product", "administration", "provider"}
+
+
+def snapshot(centre):
+    """Every value of every record of a centre, with links by study ID and position, not by pk."""
+    rows = {}
+    fields = [f.attname for f in Patient._meta.concrete_fields if f.name not in IDS]
+    rows["patients"] = [
+        (p.study_id, *(getattr(p, f) for f in fields), sorted(p.funding_sources.values_list("code", flat=True)))
+        for p in Patient.objects.filter(centre=centre).order_by("study_id")
+    ]
+    for model, path in CHILDREN.items():
+        fields = [f.attname for f in model._meta.concrete_fields if f.name not in IDS]
+        extra = {
+            MscProduct: ["provider__name"],
+            MscAdministration: ["product__label"],
+            AdverseEvent: ["administration__sequence"],
+        }.get(model, [])
+        rows[model.__name__] = list(
+            model.objects.filter(**{f"{path}__centre": centre})
+            .order_by(f"{path}__study_id", "id")
+            .values_list(f"{path}__study_id", *extra, *fields)
+        )
+    rows["flare links"] = list(
+        AdverseEvent.preceding_withdrawals.through.objects.filter(adverseevent__patient__centre=centre)
+        .order_by("adverseevent__patient__study_id", "adverseevent_id", "medicationcourse_id")
+        .values_list(
+            "adverseevent__description", "medicationcourse__drug", "medicationcourse__stop_days_from_first_msc"
+        )
+    )
+    return rows
+
+
+@pytest.mark.django_db
+def test_same_seed_same_data_other_seed_other_data():
+    generate(15, seed=42, centre_code="SYN-R1")
+    generate(15, seed=42, centre_code="SYN-R2")
+    generate(15, seed=43, centre_code="SYN-R3")
+    first, second, other = (snapshot(Centre.objects.get(code=c)) for c in ("SYN-R1", "SYN-R2", "SYN-R3"))
+    assert first == second
+    assert first != other
+    assert first["patients"][0][0] == "SYN-000001"
+
+
+@pytest.mark.django_db
+def test_refuses_a_real_centre_and_writes_nothing():
+    Centre.objects.create(code="REAL", name="A real centre", country="GB", is_synthetic=False)
+    with pytest.raises(SyntheticError, match="real cases"):
+        generate(3, seed=1, centre_code="REAL")
+    with pytest.raises(CommandError, match="real cases"):
+        call_command("generate_synthetic", "--patients", "3", "--seed", "1", "--centre", "REAL")
+    assert not Patient.all_objects.exists()
+
+
+@pytest.mark.django_db
+def test_refuses_a_centre_that_already_holds_cases():
+    generate(2, seed=1, centre_code="SYN-TWICE")
+    with pytest.raises(SyntheticError, match="already holds 2 cases"):
+        generate(2, seed=1, centre_code="SYN-TWICE")
+
+
+@pytest.mark.django_db
+def test_the_command_creates_a_synthetic_centre(capsys):
+    call_command("generate_synthetic", "--patients", "4", "--seed", "3", "--centre", "SYN-CMD")
+    assert "Generated 4 synthetic cases in centre SYN-CMD" in capsys.readouterr().out
+    centre = Centre.objects.get(code="SYN-CMD")
+    assert centre.is_synthetic
+    assert sorted(Patient.objects.filter(centre=centre).values_list("study_id", flat=True)) == [
+        "SYN-000001",
+        "SYN-000002",
+        "SYN-000003",
+        "SYN-000004",
+    ]
+
+
+@pytest.mark.django_db
+def test_every_generated_record_passes_full_clean_and_is_marked_synthetic():
+    result = generate(40, seed=7, centre_code="SYN-VALID")
+    records = [*Patient.objects.filter(centre=result.centre)]
+    for model, path in CHILDREN.items():
+        records += list(model.objects.filter(**{f"{path}__centre": result.centre}))
+    records += list(MscProvider.objects.filter(products__patient__centre=result.centre).distinct())
+    assert len(records) > 40 * 10
+    for record in records:
+        record.full_clean()
+        assert record.abstracted_from == "synthetic", record
+    assert all(p.study_id.startswith("SYN-") for p in records[:40])
+    assert all(p.name.startswith("Synthetic ") for p in MscProvider.objects.filter(abstracted_from="synthetic"))
+
+
+@pytest.mark.django_db
+def test_counts_are_clinically_plausible():
+    result = generate(300, seed=11, centre_code="SYN-PLAUSIBLE")
+    patients = Patient.objects.filter(centre=result.centre)
+    assert patients.count() == 300
+    diagnoses = dict.fromkeys(["jia", "sle", "mctd", "jdm"], 0)
+    for d in patients.values_list("diagnosis", flat=True):
+        diagnoses[d] = diagnoses.get(d, 0) + 1
+    assert 80 < diagnoses["jia"] < 160 and 40 < diagnoses["sle"] < 110 and diagnoses["mctd"] and diagnoses["jdm"]
+    jia = patients.filter(diagnosis="jia")
+    assert not jia.filter(jia_category="").exists()
+    assert len(set(jia.values_list("jia_category", flat=True))) >= 6
+    assert not patients.exclude(diagnosis="jia").exclude(jia_category="").exists()
+
+    administrations = MscAdministration.objects.filter(product__patient__centre=result.centre)
+    per_case = [
+        administrations.filter(product__patient=p).count() for p in patients.order_by("study_id")[:60]
+    ]  # a sample
+    assert min(per_case) >= 1 and max(per_case) <= 6
+    assert not administrations.filter(cells_millions__isnull=True).exists()
+    assert not administrations.filter(weight_kg__isnull=True).exists()
+    doses = [a.dose_millions_per_kg for a in administrations.filter(route="intravenous")[:200]]
+    assert all(0.4 <= d <= 3 for d in doses)
+    assert administrations.values("route").distinct().count() >= 5
+
+    events = AdverseEvent.objects.filter(patient__centre=result.centre)
+    graded = events.exclude(ctcae_grade__isnull=True)
+    mild = graded.filter(ctcae_grade__lte=2).count()
+    assert mild / graded.count() > 0.6  # mostly grade 1-2
+    serious = events.serious().exclude(category="disease_flare").count()
+    assert 0 < serious < 0.1 * events.count()  # serious events are rare
+    flares = events.filter(category="disease_flare")
+    assert flares.exists()
+    assert all(f.preceding_withdrawals.exists() for f in flares[:30])
+
+    courses = MedicationCourse.objects.filter(patient__centre=result.centre)
+    withdrawn = courses.filter(reason_stopped__in=["msc_provider_instruction", "family_decision"])
+    assert (
+        withdrawn.filter(stop_decided_by="msc_provider").exists() and withdrawn.filter(team_knew_of_stop="no").exists()
+    )
+    assert courses.filter(relation_to_msc="after").exists()
+
+    assessments = Assessment.objects.filter(patient__centre=result.centre)
+    assert assessments.filter(timepoint="before_msc").count() == 300
+    assert assessments.filter(timepoint="after_msc").count() > 300
+    assert assessments.filter(patient_global_source="family_reported").exists()
+    assert patients.filter(total_cost_amount__isnull=False).count() > 150
+
+
+@pytest.mark.django_db
+def test_history_rows_exist_for_every_record_including_many_to_many():
+    result = generate(20, seed=5, centre_code="SYN-HIST")
+    for model in (Patient, *CHILDREN):
+        live = model.all_objects.count()
+        assert model.history.filter(history_type="+").count() >= live > 0, model
+    patient = Patient.objects.filter(centre=result.centre, funding_sources__isnull=False).first()
+    created = patient.history.get(history_type="+")
+    assert created.history_change_reason == "Synthetic data (generate_synthetic, seed 5)"
+    assert sorted(r.fundingsource_id for r in created.funding_sources.all()) == sorted(
+        patient.funding_sources.values_list("code", flat=True)
+    )
+    flare = AdverseEvent.objects.filter(patient__centre=result.centre, preceding_withdrawals__isnull=False).first()
+    if flare:
+        history = flare.history.get(history_type="+")
+        assert {r.medicationcourse_id for r in history.preceding_withdrawals.all()} == set(
+            flare.preceding_withdrawals.values_list("pk", flat=True)
+        )

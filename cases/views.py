@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, ProtectedError, Q
+from django.db.models import Count, Prefetch, ProtectedError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -46,17 +46,30 @@ from .review_forms import AnswerForm, QueryForm, QueryNoteForm, RemovalForm, Res
 
 
 def case_list_queryset(user):
-    """The cases a user may see, with the counts the list and dashboard show, in a fixed number
-    of queries whatever the number of cases."""
-    return (
-        Patient.objects.visible_to(user)
-        .select_related("centre")
-        .annotate(
-            administration_count=Count("products__administrations", distinct=True),
-            event_count=Count("adverse_events", distinct=True),
-            open_query_count=Count("data_queries", filter=~Q(data_queries__status="closed"), distinct=True),
-        )
-    )
+    """The cases a user may see, as the list and the dashboard show them."""
+    return Patient.objects.visible_to(user).select_related("centre")
+
+
+def attach_counts(patients):
+    """Set administration, adverse-event and open-query counts on the cases of one page.
+
+    Three grouped queries for the page's own rows: a Count() over joins, or a correlated subquery
+    per row, makes PostgreSQL aggregate the whole registry before sorting and paging (measured:
+    3-9 s per page at 10,000 cases; see docs/performance.md)."""
+    patients = list(patients)
+    ids = [p.pk for p in patients]
+    counts = {
+        "administration_count": MscAdministration.objects.filter(product__patient__in=ids).values_list(
+            "product__patient"
+        ),
+        "event_count": AdverseEvent.objects.filter(patient__in=ids).values_list("patient"),
+        "open_query_count": DataQuery.objects.filter(patient__in=ids).exclude(status="closed").values_list("patient"),
+    }
+    for attribute, rows in counts.items():
+        per_case = dict(rows.order_by().annotate(n=Count("pk")).values_list(rows.query.values_select[0], "n"))
+        for patient in patients:
+            setattr(patient, attribute, per_case.get(patient.pk, 0))
+    return patients
 
 
 @login_required
@@ -65,6 +78,7 @@ def dashboard(request):
     cases = case_list_queryset(user)
     my_cases = list(cases.order_by("-id")[:10])
     awaiting_review = list(cases.filter(review_status=ReviewStatus.SUBMITTED).order_by("study_id")[:20])
+    attach_counts(my_cases + awaiting_review)
     # Checklist completeness of the cases shown, in a fixed number of queries.
     completeness = checklists(Patient.objects.filter(pk__in={p.pk for p in my_cases + awaiting_review}))
     for p in my_cases + awaiting_review:
@@ -89,10 +103,18 @@ class PatientListView(LoginRequiredMixin, FilterView):
     paginate_by = 25
 
     def get_queryset(self):
-        return case_list_queryset(self.request.user).order_by("centre__code", "study_id")
+        queryset = case_list_queryset(self.request.user).order_by("centre__code", "study_id")
+        # Sorting by a count needs it for every case; only then is it computed in SQL.
+        ordering = self.request.GET.get("ordering", "")
+        if "administrations" in ordering:
+            queryset = queryset.annotate(administration_count=Count("products__administrations", distinct=True))
+        if "events" in ordering:
+            queryset = queryset.annotate(event_count=Count("adverse_events", distinct=True))
+        return queryset
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["object_list"] = attach_counts(context["object_list"])
         query = self.request.GET.copy()
         query.pop("page", None)
         context["querystring"] = query.urlencode()

@@ -36,3 +36,16 @@ def test_sorts_and_paginates(client, clinician, centre_a):
     first_page = listed(client)
     assert len(first_page) == 25
     assert listed(client, page=2) == ["SYN-025", "SYN-026", "SYN-027", "SYN-028", "SYN-029"]
+
+
+def test_sorts_by_number_of_administrations(client, clinician, centre_a):
+    few = PatientFactory(centre=centre_a, study_id="SYN-FEW")
+    many = PatientFactory(centre=centre_a, study_id="SYN-MANY")
+    MscAdministrationFactory(product=MscProductFactory(patient=few))
+    product = MscProductFactory(patient=many)
+    for seq in (1, 2, 3):
+        MscAdministrationFactory(product=product, sequence=seq)
+    client.force_login(clinician)
+    assert listed(client, ordering="-administrations") == ["SYN-MANY", "SYN-FEW"]
+    page = client.get(reverse("cases:patient-list"), {"ordering": "-administrations"})
+    assert [p.administration_count for p in page.context["object_list"]] == [3, 1]

@@ -7,6 +7,11 @@ import sys
 
 def main():
     """Run administrative tasks."""
+    if "DJANGO_SETTINGS_MODULE" not in os.environ:
+        # The plain settings are the development configuration: DEBUG (and its development key)
+        # unless DEBUG says otherwise. Production selects registry.settings_production, which
+        # refuses DEBUG and weak keys.
+        os.environ.setdefault("DEBUG", "true")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings")
     try:
         from django.core.management import execute_from_command_line

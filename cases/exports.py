@@ -654,6 +654,15 @@ def about_rows(options, counts, started):
         yield [f"Rows: {name}", count]
 
 
+def summary_rows(options):
+    """The paper's Summary Table for the exported cases (cases.reports), derived, never imported."""
+    from .reports import summary_table
+
+    headers, rows = summary_table(Patient.objects.visible_to(options.user).filter(pk__in=options.patients.values("pk")))
+    yield headers
+    yield from rows
+
+
 def iter_sheets(options):
     """(sheet name, row iterator) for every sheet in workbook order; About last, once counts are known."""
     anchors = first_msc_anchors(options)
@@ -669,6 +678,7 @@ def iter_sheets(options):
         yield sheet.name, counted(sheet.name, iter_rows(sheet, options, anchors))
     yield "Data dictionary", dictionary_rows(options)
     yield "Audit log", counted("Audit log", audit_rows(options))
+    yield "Summary table", counted("Summary table", summary_rows(options))
     yield "About", about_rows(options, counts, timezone.now())
     options.row_counts = counts
 

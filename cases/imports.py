@@ -24,7 +24,7 @@ from .resources import IMPORT_ORDER, RESOURCES
 MAX_BYTES = getattr(settings, "REGISTRY_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 MAX_ROWS = getattr(settings, "REGISTRY_IMPORT_MAX_ROWS", 100_000)
 MAX_COLUMNS = 200
-IGNORED_SHEETS = {"Data dictionary", "Audit log", "About", "Data queries"}
+IGNORED_SHEETS = {"Data dictionary", "Audit log", "Summary table", "About", "Data queries"}
 
 
 class ImportRefused(Exception):

@@ -61,8 +61,11 @@ def test_workbook_has_every_sheet(case_a, reviewer):
         "Data queries",
         "Data dictionary",
         "Audit log",
+        "Summary table",
         "About",
     ]
+    summary = rows(workbook, "Summary table")
+    assert summary[0][0] == "Patient ID" and [row[0] for row in summary[1:]] == [case_a.study_id]
     about = dict(rows(workbook, "About")[1:])
     assert about["Exported by"] == "reviewer-a"
     assert about["Rows: Patients"] == 1

@@ -170,9 +170,7 @@ def patient_detail(request, patient_pk):
     context = {
         "patient": patient,
         "administrations": list(administrations.filter(product__patient=patient)),
-        "signature": next(
-            (e for e in patient.review_events.all() if e.action == "verified" and not e.voided_by_id), None
-        ),
+        "signature": workflow.current_signature(patient),
         "can_edit": workflow.can_edit(patient, user),
         "can_delete": workflow.can_remove_records(patient, user),
         "removal_word": "Delete" if patient.is_draft else "Withdraw",
@@ -333,6 +331,11 @@ class RecordFormMixin(AuditedFormMixin, RecordMixin):
 
     template_name = "cases/record_form.html"
 
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.require(workflow.can_edit(self.patient, request.user), "This case is verified and locked.")
+        return super().dispatch(request, *args, **kwargs)
+
     def get_form_class(self):
         return self.kind.form_class
 
@@ -352,20 +355,10 @@ class RecordFormMixin(AuditedFormMixin, RecordMixin):
 class RecordCreateView(RecordFormMixin, PermissionRequiredMixin, CreateView):
     permission_action = "add"
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.require(workflow.can_edit(self.patient, request.user), "This case is verified and locked.")
-        return super().dispatch(request, *args, **kwargs)
-
 
 class RecordUpdateView(RecordFormMixin, PermissionRequiredMixin, UpdateView):
     permission_action = "change"
     pk_url_kwarg = "record_pk"
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.require(workflow.can_edit(self.patient, request.user), "This case is verified and locked.")
-        return super().dispatch(request, *args, **kwargs)
 
 
 class RecordDeleteView(RecordMixin, RemovalMixin, PermissionRequiredMixin, DeleteView):

@@ -70,7 +70,7 @@ MIDDLEWARE = [
     # request.user.is_verified(): has this session passed the second factor? Needs request.user.
     "django_otp.middleware.OTPMiddleware",
     "registry.security.NoStoreMiddleware",
-    "registry.security.AbsoluteSessionLimitMiddleware",
+    "registry.security.SessionTimeLimitsMiddleware",
     "registry.security.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -145,10 +145,12 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cases:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions: 30 minutes idle (the expiry moves on with every request), gone when the browser closes,
+# Sessions: 30 minutes idle (the expiry moves on with use), gone when the browser closes,
 # and never longer than 12 hours from log-in whatever the activity (registry.security).
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# Idle expiry is renewed at most once a minute, not saved on every request (registry.security).
+SESSION_SAVE_EVERY_REQUEST = False
+REGISTRY_SESSION_RENEW_EVERY = timedelta(minutes=1)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 REGISTRY_SESSION_ABSOLUTE_MAX_AGE = timedelta(hours=12)

@@ -15,11 +15,14 @@ import pytest
 from axes.models import AccessAttempt, AccessLog
 from django.contrib.auth.hashers import make_password
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from registry import settings as base_settings
-from registry.security import LOGIN_TIME_SESSION_KEY
+from registry.security import LOGIN_TIME_SESSION_KEY, RENEWED_AT_SESSION_KEY
 from tests.roles import PASSWORD
 
 LOGIN_URL = "/accounts/login/"
@@ -171,7 +174,6 @@ def test_change_password_refuses_eleven_characters(client, clinician):
 
 def test_sessions_expire_after_thirty_idle_minutes_and_at_browser_close(client, clinician, settings):
     assert settings.SESSION_COOKIE_AGE == 1800
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
     assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE is True
     client.force_login(clinician)
     response = client.get(reverse("cases:dashboard"))
@@ -180,6 +182,23 @@ def test_sessions_expire_after_thirty_idle_minutes_and_at_browser_close(client, 
     session = Session.objects.get(session_key=client.session.session_key)
     remaining = session.expire_date.timestamp() - time.time()
     assert 1790 < remaining <= 1800  # renewed by this request, 30 minutes from now
+
+
+def test_use_renews_the_idle_expiry_at_most_once_a_minute(client, clinician):
+    client.force_login(clinician)
+    client.get(reverse("cases:dashboard"))
+    key = client.session.session_key
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("cases:dashboard")).status_code == 200
+    assert not [q for q in queries.captured_queries if "UPDATE" in q["sql"] and "django_session" in q["sql"]]
+    # A minute later the next request moves the expiry on: 30 minutes from now again.
+    session = client.session
+    session[RENEWED_AT_SESSION_KEY] = time.time() - 61
+    session.save()
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() + timedelta(minutes=5))
+    assert client.get(reverse("cases:dashboard")).status_code == 200
+    remaining = Session.objects.get(session_key=key).expire_date.timestamp() - time.time()
+    assert 1790 < remaining <= 1800
 
 
 def test_idle_session_has_expired_after_thirty_minutes(client, clinician):

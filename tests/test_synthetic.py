@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from cases.models import (
     AdverseEvent,
@@ -181,3 +182,25 @@ def test_history_rows_exist_for_every_record_including_many_to_many():
         assert {r.medicationcourse_id for r in history.preceding_withdrawals.all()} == set(
             flare.preceding_withdrawals.values_list("pk", flat=True)
         )
+
+
+def planner_row_estimate(table):
+    """What the database planner believes a table holds (None if it was never analysed)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+            estimate = cursor.fetchone()[0]
+            return None if estimate < 0 else int(estimate)
+        cursor.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        if not cursor.fetchone():
+            return None
+        cursor.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = %s", [table])
+        row = cursor.fetchone()
+        return int(row[0].split()[0]) if row else None
+
+
+@pytest.mark.django_db
+def test_the_planner_knows_the_generated_rows_so_lists_use_the_right_plans():
+    generate(12, seed=5, centre_code="SYN-STATS")
+    assert planner_row_estimate("cases_patient") == 12
+    assert planner_row_estimate("cases_mscadministration") == MscAdministration.objects.count()

@@ -41,6 +41,7 @@ from .models import (
     MscProduct,
     Patient,
     PreviousDiagnosis,
+    ReviewEvent,
     ReviewStatus,
 )
 from .review_forms import AnswerForm, QueryForm, QueryNoteForm, RemovalForm, RestoreForm, UnlockForm, VerifyForm
@@ -159,7 +160,7 @@ def patient_detail(request, patient_pk):
                     Prefetch("messages", queryset=DataQueryMessage.objects.select_related("author"))
                 ),
             ),
-            "review_events__user",
+            Prefetch("review_events", queryset=ReviewEvent.objects.select_related("user")),
         ),
         pk=patient_pk,
     )

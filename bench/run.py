@@ -40,6 +40,8 @@ from bench.server import Gunicorn, log_in, production_env, request  # noqa: E402
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 CENTRE = "SYN-BENCH"
 PASSWORD = "bench-password-" + "x" * 12
+#: The tables the CSV export reads, so the floor copies the same data: each sheet's table (the
+#: data queries too) and the link tables of its many-to-many columns ...
 CLINICAL_TABLES = [
     "cases_patient",
     "cases_patient_funding_sources",
@@ -51,6 +53,26 @@ CLINICAL_TABLES = [
     "cases_adverseevent",
     "cases_adverseevent_preceding_withdrawals",
     "cases_assessment",
+    "cases_dataquery",
+    "cases_dataquerymessage",  # counted in the Data queries sheet
+    "cases_checkliststatement",  # read with the cases for the Summary table
+    "cases_discrepancyacknowledgement",  # read with the cases for the Summary table
+]
+#: ... the lookup tables the sheets take names from (centre codes, usernames, funding labels), with
+#: their primary keys ...
+LOOKUP_TABLES = {"registry_centre": "id", "auth_user": "id", "cases_fundingsource": "code"}
+#: ... and the django-simple-history tables of the exported models, which the Audit log sheet
+#: reads (about half the export's rows). Their primary key is history_id.
+HISTORY_TABLES = [
+    "cases_historicalpatient",
+    "cases_historicalpreviousdiagnosis",
+    "cases_historicalmedicationcourse",
+    "cases_historicalmscprovider",
+    "cases_historicalmscproduct",
+    "cases_historicalmscadministration",
+    "cases_historicaladverseevent",
+    "cases_historicalassessment",
+    "cases_historicaldataquery",
 ]
 TODO = "exports not yet implemented"
 
@@ -129,7 +151,9 @@ def peak_rss_mb():
 
 
 def naive_export(out, fmt):
-    """django-import-export's default resources, one per clinical model, as its documentation shows."""
+    """django-import-export's default resources, as its documentation shows, one sheet per model:
+    the same records our export writes, i.e. the clinical records and, for the Audit log, the
+    history rows of each (django-simple-history's Historical* models)."""
     import tablib
     from import_export.resources import modelresource_factory
 
@@ -144,14 +168,13 @@ def naive_export(out, fmt):
         PreviousDiagnosis,
     )
 
+    models = [Patient, PreviousDiagnosis, MedicationCourse, MscProvider, MscProduct, MscAdministration]
+    models += [AdverseEvent, Assessment]
+    models += [model.history.model for model in list(models)]
     book, rows = tablib.Databook(), 0
-    for model in (Patient, PreviousDiagnosis, MedicationCourse, MscProvider, MscProduct, MscAdministration):
+    for model in models:
         dataset = modelresource_factory(model)().export()
-        dataset.title, rows = model.__name__, rows + len(dataset)
-        book.add_sheet(dataset)
-    for model in (AdverseEvent, Assessment):
-        dataset = modelresource_factory(model)().export()
-        dataset.title, rows = model.__name__, rows + len(dataset)
+        dataset.title, rows = model.__name__[:31], rows + len(dataset)
         book.add_sheet(dataset)
     if fmt == "xlsx":
         Path(out).write_bytes(book.export("xlsx"))
@@ -165,18 +188,23 @@ def naive_export(out, fmt):
 
 
 def copy_export(out):
-    """PostgreSQL's COPY of the same tables to CSV, zipped as the CSV export is: the floor."""
+    """The floor for CSV: PostgreSQL's COPY (SELECT * FROM table ORDER BY its key) TO STDOUT WITH CSV
+    HEADER of every table the CSV export reads (CLINICAL_TABLES, LOOKUP_TABLES and the audit log's
+    HISTORY_TABLES), one zip member each, deflated as the CSV export is. Rows are counted as the
+    export counts its sheets: every data row of every member, headers left out."""
     import zipfile
 
     from django.db import connection
 
     rows = 0
+    tables = [(t, "id") for t in CLINICAL_TABLES] + list(LOOKUP_TABLES.items())
+    tables += [(t, "history_id") for t in HISTORY_TABLES]
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         with connection.cursor() as cursor:
             raw = cursor.cursor
-            for table in CLINICAL_TABLES:
+            for table, key in tables:
                 with archive.open(f"{table}.csv", "w") as target:
-                    with raw.copy(f"COPY (SELECT * FROM {table} ORDER BY id) TO STDOUT WITH CSV HEADER") as copy:
+                    with raw.copy(f"COPY (SELECT * FROM {table} ORDER BY {key}) TO STDOUT WITH CSV HEADER") as copy:
                         for block in copy:
                             target.write(block)
                 cursor.execute(f"SELECT count(*) FROM {table}")
@@ -267,7 +295,7 @@ def load_test(server, cookies, name, paths, duration, connections, workdir):
             raise RuntimeError(f"{path} answered {status}: {body[:300]!r}")
     server_before, busy_before = cpu_seconds(server.pids), machine_busy()
     process = subprocess.Popen(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout=10s", "-s", str(script),
+        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s", "--timeout=10s", "-s", str(script),
          f"http://127.0.0.1:{server.port}"],
         stdout=subprocess.PIPE,
         text=True,
@@ -280,14 +308,21 @@ def load_test(server, cookies, name, paths, duration, connections, workdir):
     if line is None:
         raise RuntimeError(f"wrk printed no result: {output}")
     result = json.loads(line[len("BENCHJSON ") :])
+    result["connections"] = connections
     seconds = result["duration_us"] / 1e6
     cores = os.cpu_count()
     wrk_cpu = usage.ru_utime + usage.ru_stime
+    server_cpu = cpu_seconds(server.pids) - server_before
+    busy = (busy_after[0] - busy_before[0]) / max(1, busy_after[1] - busy_before[1])
+    requests = max(1, result["requests"])
     result.update(
         rps=result["requests"] / seconds,
         wrk_cpu_share=wrk_cpu / (seconds * cores),
-        server_cpu_share=(cpu_seconds(server.pids) - server_before) / (seconds * cores),
-        machine_busy=(busy_after[0] - busy_before[0]) / max(1, busy_after[1] - busy_before[1]),
+        server_cpu_share=server_cpu / (seconds * cores),
+        machine_busy=busy,
+        # What one request costs: the app's CPU, and the rest of the machine's (PostgreSQL mostly).
+        server_ms_per_request=1000 * server_cpu / requests,
+        other_ms_per_request=1000 * max(0.0, busy * seconds * cores - server_cpu - wrk_cpu) / requests,
     )
     return result
 
@@ -438,11 +473,16 @@ def run_load(args, workdir):
             "case page": [f"/cases/{pk}/" for pk in pks],
         }
         for name, paths in pages.items():
-            results[name] = load_test(server, cookies, name.split(",")[0].replace(" ", "_"), paths, args.duration,
-                                      args.users, workdir)  # fmt: skip
+            script = name.split(",")[0].replace(" ", "_")
+            results[name] = load_test(server, cookies, script, paths, args.duration, args.users, workdir)
+            # The same page for one user alone: the latency without queueing behind 19 others.
+            single = load_test(server, cookies, f"{script}_1", paths, max(2, args.duration // 4), 1, workdir)
             r = results[name]
+            r["single"] = {k: single[k] for k in ("rps", "p50", "p95", "errors")}
             print(f"  {name}: {r['rps']:.0f} req/s, p50 {r['p50'] / 1000:.0f} ms, p95 {r['p95'] / 1000:.0f} ms, "
-                  f"p99 {r['p99'] / 1000:.0f} ms, errors {r['errors']}", flush=True)  # fmt: skip
+                  f"p99 {r['p99'] / 1000:.0f} ms, errors {r['errors']}, app {r['server_ms_per_request']:.0f} ms "
+                  f"+ other {r['other_ms_per_request']:.0f} ms CPU per request; one user alone: p50 "
+                  f"{single['p50'] / 1000:.0f} ms, p95 {single['p95'] / 1000:.0f} ms", flush=True)  # fmt: skip
     return results
 
 
@@ -522,17 +562,23 @@ def report(args, info, generated, export_rows, load):
         "",
         f"gunicorn, {args.workers} sync workers, production settings, on loopback; wrk, 2 threads, "
         f"{args.users} connections, each request carrying the session of one of {args.users} logged-in clinicians "
-        f"(sessions in the database, saved on every request); {args.duration} s per page. CPU shares are of the "
-        f"whole machine ({info['cores']} cores); 'machine busy' minus wrk and gunicorn is PostgreSQL and any "
-        "other process on the machine.",
+        f"(sessions in the database, renewed at most once a minute); {args.duration} s per page. CPU shares are "
+        f"of the whole machine ({info['cores']} cores); 'machine busy' minus wrk and gunicorn is PostgreSQL and "
+        "any other process on the machine. 'CPU ms per request' divides the CPU time used by the requests "
+        "served: app is gunicorn, other is the rest of the machine (PostgreSQL mostly). 'One user' is the same "
+        f"page with a single connection for {max(2, args.duration // 4)} s: the latency without queueing.",
         "",
-        "| page | req/s | p50 ms | p95 ms | p99 ms | errors | wrk CPU | gunicorn CPU | machine busy |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| page | req/s | p50 ms | p95 ms | p99 ms | errors | wrk CPU | gunicorn CPU | machine busy "
+        "| CPU ms per request: app + other | one user: p50 / p95 ms |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, r in load.items():
+        single = r.get("single", {})
+        alone = f"{single['p50'] / 1000:.0f} / {single['p95'] / 1000:.0f}" if single else "-"
         lines.append(
             f"| {name} | {r['rps']:.0f} | {r['p50'] / 1000:.0f} | {r['p95'] / 1000:.0f} | {r['p99'] / 1000:.0f} | "
-            f"{r['errors']} | {r['wrk_cpu_share']:.0%} | {r['server_cpu_share']:.0%} | {r['machine_busy']:.0%} |"
+            f"{r['errors']} | {r['wrk_cpu_share']:.0%} | {r['server_cpu_share']:.0%} | {r['machine_busy']:.0%} | "
+            f"{r['server_ms_per_request']:.0f} + {r['other_ms_per_request']:.0f} | {alone} |"
         )
     lines += ["", "## Targets", ""]
     lines += targets(generated, export_rows, load)
@@ -556,8 +602,10 @@ def targets(generated, export_rows, load):
                 check("XLSX within 1.5x of the XlsxWriter floor", x["seconds"] <= 1.5 * f["seconds"],
                       fmt_ratio(x["seconds"], f["seconds"]))  # fmt: skip
             if "seconds" in n:
+                floor_gain = fmt_ratio(n["seconds"], f.get("seconds"))
+                bound = f"; the XlsxWriter floor itself is only {floor_gain} faster than naive" if f else ""
                 check("XLSX at least 10x faster than naive", n["seconds"] >= 10 * x["seconds"],
-                      fmt_ratio(n["seconds"], x["seconds"]))  # fmt: skip
+                      fmt_ratio(n["seconds"], x["seconds"]) + bound)  # fmt: skip
         if "seconds" in c and "seconds" in cp:
             check("CSV within 3x of COPY", c["seconds"] <= 3 * cp["seconds"], fmt_ratio(c["seconds"], cp["seconds"]))
         if "seconds" in c and "seconds" in nc:
@@ -568,8 +616,17 @@ def targets(generated, export_rows, load):
     for name in ("case list, unfiltered", "case list, filtered", "case page"):
         r = load.get(name)
         if r:
-            check(f"{name} p95 under 150 ms, no errors", r["p95"] < 150_000 and not r["errors"],
-                  f"p95 {r['p95'] / 1000:.0f} ms, {r['errors']} errors")  # fmt: skip
+            # A closed loop of N connections waits N / throughput on average (Little's law), so the
+            # throughput and the CPU per request a p95 under 150 ms needs follow from the run itself.
+            cores, users = os.cpu_count(), r.get("connections", 20)
+            needed = users / 0.150
+            detail = (
+                f"p95 {r['p95'] / 1000:.0f} ms, {r['errors']} errors; {users} connections need about "
+                f"{needed:.0f} req/s, at most {1000 * cores / needed:.0f} ms of CPU per request on {cores} cores; "
+                f"measured {r['rps']:.0f} req/s, "
+                f"{r['server_ms_per_request'] + r['other_ms_per_request']:.0f} ms"
+            )
+            check(f"{name} p95 under 150 ms, no errors", r["p95"] < 150_000 and not r["errors"], detail)
     return out
 
 

@@ -10,10 +10,13 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases.models import Patient
-from cases.reports import HEADERS, summary_table
+from cases.reports import HEADERS, summary_table, summary_table_rows
+from cases.synthetic import generate
 
 FIXTURE_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 README = (FIXTURE_DIR / "README.md").read_text(encoding="utf-8")
@@ -153,3 +156,17 @@ def test_summary_table_page_follows_the_case_list_filters(client, registry_admin
 def test_summary_table_takes_a_list_of_cases(published_series):
     headers, rows = summary_table(list(published_series.filter(study_id="WONG2021-2")))
     assert [r[0] for r in rows] == ["WONG2021-2"]
+
+
+def test_large_tables_are_built_in_batches_with_the_same_rows_in_the_same_order(published_series):
+    generate(7, seed=11, centre_code="SYN-SUMMARY")
+    cases = Patient.objects.all()
+    _, whole = summary_table(cases)
+    assert len(whole) == 10
+    assert list(summary_table_rows(cases, batch_size=3)) == whole
+    with CaptureQueriesContext(connection) as one_batch:
+        list(summary_table_rows(cases, batch_size=10))
+    with CaptureQueriesContext(connection) as four_batches:
+        list(summary_table_rows(cases, batch_size=3))
+    # One query for the order of the cases, then the same few queries for every batch.
+    assert len(four_batches) - 1 == 4 * (len(one_batch) - 1)

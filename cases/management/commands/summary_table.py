@@ -21,7 +21,7 @@ class Command(BaseCommand):
             cases = cases.filter(centre__code=centre)
             if not cases.exists():
                 raise CommandError(f"No case in centre {centre}.")
-        headers, rows = reports.summary_table(cases)
+        headers, rows = reports.HEADERS, reports.summary_table_rows(cases)
         if format == "md":
             self.stdout.write(reports.as_markdown(headers, rows), ending="")
         else:

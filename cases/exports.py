@@ -110,29 +110,13 @@ class Column:
             return value.isoformat()
         return value if isinstance(value, int | str) else str(value)
 
-    def converter(self):
-        """`to_cell` as a function chosen once per column, so the inner loop of an export does not
-        branch on the column's kind for every cell. Same results as `to_cell`, value for value."""
-        to_cell = self.to_cell
-        if self.kind == "choice":
-            label = self.choices.get
-            return lambda value: "" if value is None or value == "" else label(value, value)
-        if self.kind == "boolean":
-            return lambda value: "" if value is None or value == "" else ("Yes" if value else "No")
-
-        def convert(value):
-            cls = value.__class__
-            return value if cls is str or cls is int or cls is Decimal else to_cell(value)
-
-        return convert
-
     def csv_converter(self):
-        """`converter()` then `csv_cell()`, fused: the cell as the CSV export writes it."""
+        """`to_cell()` then `csv_cell()`: the cell as the CSV export writes it, with a vocabulary's
+        labels made CSV-safe once per column rather than once per cell."""
         if self.kind == "choice":
-            labels = CsvLabels({code: csv_cell(label) for code, label in self.choices.items()}, self.converter())
-            return labels.__getitem__
+            return CsvLabels({code: csv_cell(label) for code, label in self.choices.items()}, self.to_cell).__getitem__
         if self.kind == "boolean":
-            return self.converter()  # "", "Yes" or "No": nothing to escape
+            return self.to_cell  # "", "Yes" or "No": nothing to escape
         return partial(csv_cell, to_cell=self.to_cell)
 
 
@@ -635,7 +619,7 @@ def iter_rows(sheet, options, anchors, csv_ready=False):
         else:
             wheres.append(index[column.path])
     cells = itemgetter(*wheres) if len(wheres) > 1 else lambda values: (values[wheres[0]],)
-    converters = [column.csv_converter() if csv_ready else column.converter() for column in columns]
+    converters = [column.csv_converter() if csv_ready else column.to_cell for column in columns]
     cells_index = index.get("cells_millions"), index.get("weight_kg")
 
     for values in queryset.order_by(*sheet.order_by).values_list(*lookups).iterator(chunk_size=CHUNK_SIZE):
@@ -816,26 +800,12 @@ def text_of(value):
     return plain_number(value) if isinstance(value, Decimal) else str(value)
 
 
-UNSAFE_START = frozenset([*FORMULA_START, "'"])
-
-
 def csv_cell(value, to_cell=None):
-    """csv_safe(text_of(value)), quicker for the common cells (text, numbers): the CSV writer's
-    inner loop. An int is left to csv.writer, which writes str(value) as text_of would. to_cell:
-    a column's, for a value read from the database (it leaves text and numbers as they are)."""
-    cls = value.__class__
-    if cls is str:
-        if value and value[0] in UNSAFE_START and not PLAIN_NUMBER.match(value):
-            return "'" + value
-        return value
-    if cls is int:
-        return value
-    if cls is Decimal:
-        text = f"{value.normalize():f}"  # plain_number()
-        return "'" + text if text[0] == "-" and not PLAIN_NUMBER.match(text) else text
+    """csv_safe(text_of(value)), after a column's `to_cell` when given: a cell as the CSV export
+    writes it. An int is left to csv.writer, which writes str(value) as text_of would."""
     if to_cell is not None:
-        return "" if value is None else csv_cell(to_cell(value))
-    return csv_safe(text_of(value))
+        value = to_cell(value)
+    return value if value.__class__ is int else csv_safe(text_of(value))
 
 
 def csv_safe(value):

@@ -184,6 +184,8 @@ def _with_records(patients, prefetches=None):
 
 def summary_table(patients):
     """(headers, rows) of the paper's Summary Table for these cases, one row per case."""
+    if isinstance(patients, QuerySet):
+        return list(HEADERS), list(summary_table_rows(patients))
     return list(HEADERS), [summary_row(p) for p in _with_records(patients, summary_prefetches())]
 
 

@@ -18,7 +18,6 @@ from django.views.generic import CreateView, DeleteView, UpdateView
 from django_filters.views import FilterView
 
 from . import case_records, figures, quality, workflow
-from .case_records import record_prefetches
 from .checklist import checklist, checklists
 from .filters import PatientFilter
 from .forms import (
@@ -76,11 +75,9 @@ def with_record_counts(cases):
 @login_required
 def dashboard(request):
     user = request.user
-    cases = case_list_queryset(user)
-    my_cases = list(with_record_counts(cases).order_by("-id")[:10])
-    awaiting_review = list(
-        with_record_counts(cases.filter(review_status=ReviewStatus.SUBMITTED)).order_by("study_id")[:20]
-    )
+    cases = with_record_counts(case_list_queryset(user))
+    my_cases = list(cases.order_by("-id")[:10])
+    awaiting_review = list(cases.filter(review_status=ReviewStatus.SUBMITTED).order_by("study_id")[:20])
     # Checklist completeness of the cases shown, in a fixed number of queries.
     completeness = checklists(Patient.objects.filter(pk__in={p.pk for p in my_cases + awaiting_review}))
     for p in my_cases + awaiting_review:
@@ -153,7 +150,8 @@ def patient_detail(request, patient_pk):
         Patient.objects.visible_to(request.user)
         .select_related("centre", "created_by")
         .prefetch_related(
-            *record_prefetches(),  # the records, as the checklist, data-quality rules and timeline read them
+            # The records, as the checklist, data-quality rules and timeline read them.
+            *case_records.record_prefetches(),
             Prefetch(
                 "data_queries",
                 queryset=DataQuery.objects.select_related("raised_by", "addressed_to").prefetch_related(

@@ -4,6 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from cases import bulk_copy
 from cases.models import (
     AdverseEvent,
     Assessment,
@@ -182,6 +183,44 @@ def test_history_rows_exist_for_every_record_including_many_to_many():
         assert {r.medicationcourse_id for r in history.preceding_withdrawals.all()} == set(
             flare.preceding_withdrawals.values_list("pk", flat=True)
         )
+
+
+def creation_rows(model, centre):
+    """Each record of the centre beside the creation row of its history, field by field."""
+    path = "" if model is Patient else f"{CHILDREN[model]}__"
+    records = model.all_objects.filter(**{f"{path}centre": centre}).order_by("pk")
+    tracked = [f.attname for f in model._meta.concrete_fields]
+    history = {h.id: h for h in model.history.filter(id__in=records.values("pk"), history_type="+")}
+    return [
+        ([getattr(r, f) for f in tracked], [getattr(history[r.pk], f) for f in tracked], history[r.pk].history_user_id)
+        for r in records
+    ]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's; SQLite uses bulk_create")
+@pytest.mark.django_db
+def test_copy_on_postgresql_writes_what_bulk_create_writes_with_the_same_history(monkeypatch):
+    copied = generate(25, seed=9, centre_code="SYN-COPY").centre
+    monkeypatch.setattr(bulk_copy, "available", lambda: False)
+    created = generate(25, seed=9, centre_code="SYN-BULK").centre
+    assert snapshot(copied) == snapshot(created)
+    for model in (Patient, *CHILDREN):
+        rows = creation_rows(model, copied)
+        assert len(rows) == len(creation_rows(model, created)) > 0, model
+        for record, history, user in rows:
+            assert history == record and user is None, model
+    versions = Patient.objects.filter(centre__in=[copied, created]).values_list("version", flat=True)
+    assert set(versions) == {1}
+
+
+@pytest.mark.django_db
+def test_records_added_after_a_generated_load_get_new_ids_and_history():
+    result = generate(5, seed=2, centre_code="SYN-AFTER")
+    patient = Patient.objects.filter(centre=result.centre).first()
+    highest = MedicationCourse.all_objects.order_by("-pk").first().pk
+    course = MedicationCourse.objects.create(patient=patient, drug="methotrexate", abstracted_from="synthetic")
+    assert course.pk > highest
+    assert course.history.get().history_type == "+"
 
 
 def planner_row_estimate(table):

@@ -40,6 +40,8 @@ def test_benchmark_smoke_run(tmp_path):
     for expected in ("## Machine", "## Exports and import", "| XLSX, audit workbook (ours) |", "| case page |"):
         assert expected in out
     assert "import of 100 patient rows, confirm" in out and "problems 0" in out
+    by_sheet = next(line for line in out.splitlines() if line.startswith("CSV export, seconds by sheet"))
+    assert "Patients " in by_sheet and "Audit log " in by_sheet and "Summary table " in by_sheet
     table = out.split("## Pages under load", 1)[1]
     for page in ("dashboard", "case list, unfiltered", "case list, filtered", "case page"):
         row = next(line for line in table.splitlines() if line.startswith(f"| {page} |"))

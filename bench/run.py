@@ -10,7 +10,8 @@ On PostgreSQL, in a fresh database (default bench_h_run, dropped and re-created)
 3. the app under gunicorn (4 workers, production settings) on loopback, and wrk with 20 connections,
    each request carrying the session cookie of one of 20 logged-in users: dashboard, case list
    (unfiltered and filtered) and case page, for a fixed duration each. Requests/s, p50/p95/p99,
-   errors, and the CPU share of the load generator and of the server.
+   errors, and the CPU share of the load generator and of the server; then the same page for one
+   user alone, and for the 20 users pausing 1-5 s between pages (the latency people would see).
 It prints a table and writes docs/performance.md (unless --output -). `--smoke` is the tiny run
 that the test suite makes (100 patients, 2 s per page, no file written).
 
@@ -19,15 +20,18 @@ Needs: PostgreSQL (BENCH_ADMIN_URL, default postgres://postgres@127.0.0.1:5432/p
 """
 
 import argparse
+import http.client
 import json
 import os
 import platform
+import random
 import resource
 import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -35,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.server import Gunicorn, log_in, production_env, request  # noqa: E402
+from bench.server import PROXY_HEADERS, Gunicorn, log_in, production_env, request  # noqa: E402
 
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 CENTRE = "SYN-BENCH"
@@ -300,6 +304,64 @@ def machine_busy():
     return sum(fields) - idle, sum(fields)
 
 
+#: A clinician's pause between pages, in seconds: the `between(1, 5)` of locust's own examples.
+THINK_SECONDS = (1, 5)
+
+
+def working_users(server, cookies, paths, duration, think=THINK_SECONDS):
+    """Each user in its own thread on its own keep-alive connection: a page, then a pause drawn
+    from `think`, until `duration` s have passed; users start at random moments, not all at once.
+    Not wrk: with a delay() between requests, wrk's latencies include the delay (measured: 1.1 s at
+    p95 against a server answering in a millisecond)."""
+    latencies, errors, lock = [], [0], threading.Lock()
+    deadline = time.monotonic() + duration
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+
+    def user(n):
+        rng = random.Random(n)
+        headers = {"Host": f"127.0.0.1:{server.port}", **PROXY_HEADERS, "Cookie": "; ".join(
+            f"{k}={v}" for k, v in cookies[n % len(cookies)].items())}  # fmt: skip
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        time.sleep(rng.uniform(0, min(think[1], duration / 2)))
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:
+                connection.request("GET", rng.choice(paths), headers=headers)
+                response = connection.getresponse()
+                response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+                connection.close()
+            with lock:
+                latencies.append(time.perf_counter() - started)
+                errors[0] += not ok
+            time.sleep(rng.uniform(*think))
+        connection.close()
+
+    threads = [threading.Thread(target=user, args=(n,)) for n in range(len(cookies))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    ordered = sorted(latencies) or [0.0]
+
+    def percentile(q):
+        return 1e6 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # in µs, as wrk reports
+
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / duration,
+        "p50": percentile(0.50),
+        "p95": percentile(0.95),
+        "p99": percentile(0.99),
+        "errors": errors[0],
+        "client_cpu_share": cpu / (duration * os.cpu_count()),
+    }
+
+
 def load_test(server, cookies, name, paths, duration, connections, workdir):
     script = workdir / f"{name}.lua"
     script.write_text(
@@ -500,10 +562,13 @@ def run_load(args, workdir):
             single = load_test(server, cookies, f"{script}_1", paths, max(2, args.duration // 4), 1, workdir)
             r = results[name]
             r["single"] = {k: single[k] for k in ("rps", "p50", "p95", "errors")}
+            # The same users working as people do, with a pause between pages.
+            r["working"] = working = working_users(server, cookies, paths, args.duration)
             print(f"  {name}: {r['rps']:.0f} req/s, p50 {r['p50'] / 1000:.0f} ms, p95 {r['p95'] / 1000:.0f} ms, "
                   f"p99 {r['p99'] / 1000:.0f} ms, errors {r['errors']}, app {r['server_ms_per_request']:.0f} ms "
                   f"+ other {r['other_ms_per_request']:.0f} ms CPU per request; one user alone: p50 "
-                  f"{single['p50'] / 1000:.0f} ms, p95 {single['p95'] / 1000:.0f} ms", flush=True)  # fmt: skip
+                  f"{single['p50'] / 1000:.0f} ms, p95 {single['p95'] / 1000:.0f} ms; working with pauses: "
+                  f"{working['rps']:.1f} req/s, p95 {working['p95'] / 1000:.0f} ms", flush=True)  # fmt: skip
     return results
 
 
@@ -596,19 +661,30 @@ def report(args, info, generated, export_rows, load):
         f"of the whole machine ({info['cores']} cores); 'machine busy' minus wrk and gunicorn is PostgreSQL and "
         "any other process on the machine. 'CPU ms per request' divides the CPU time used by the requests "
         "served: app is gunicorn, other is the rest of the machine (PostgreSQL mostly). 'One user' is the same "
-        f"page with a single connection for {max(2, args.duration // 4)} s: the latency without queueing.",
+        f"page with a single connection for {max(2, args.duration // 4)} s: the latency without queueing. "
+        f"The main columns are a closed loop: each connection sends its next request as soon as the last "
+        f"answers, so they measure the most the server can take. 'Working' is the same {args.users} users "
+        f"pausing {THINK_SECONDS[0]}-{THINK_SECONDS[1]} s between pages ({args.duration} s, a Python client "
+        "with a thread per user; its CPU share in brackets): the latency they would see.",
         "",
         "| page | req/s | p50 ms | p95 ms | p99 ms | errors | wrk CPU | gunicorn CPU | machine busy "
-        "| CPU ms per request: app + other | one user: p50 / p95 ms |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| CPU ms per request: app + other | one user: p50 / p95 ms | working: req/s, p50 / p95 / p99 ms, errors "
+        "(client CPU) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, r in load.items():
-        single = r.get("single", {})
+        single, w = r.get("single", {}), r.get("working")
         alone = f"{single['p50'] / 1000:.0f} / {single['p95'] / 1000:.0f}" if single else "-"
+        working = (
+            f"{w['rps']:.1f}, {w['p50'] / 1000:.0f} / {w['p95'] / 1000:.0f} / {w['p99'] / 1000:.0f}, "
+            f"{w['errors']} ({w['client_cpu_share']:.0%})"
+            if w
+            else "-"
+        )
         lines.append(
             f"| {name} | {r['rps']:.0f} | {r['p50'] / 1000:.0f} | {r['p95'] / 1000:.0f} | {r['p99'] / 1000:.0f} | "
             f"{r['errors']} | {r['wrk_cpu_share']:.0%} | {r['server_cpu_share']:.0%} | {r['machine_busy']:.0%} | "
-            f"{r['server_ms_per_request']:.0f} + {r['other_ms_per_request']:.0f} | {alone} |"
+            f"{r['server_ms_per_request']:.0f} + {r['other_ms_per_request']:.0f} | {alone} | {working} |"
         )
     lines += ["", "## Targets", ""]
     lines += targets(generated, export_rows, load)
@@ -637,7 +713,14 @@ def targets(generated, export_rows, load):
                 check("XLSX at least 10x faster than naive", n["seconds"] >= 10 * x["seconds"],
                       fmt_ratio(n["seconds"], x["seconds"]) + bound)  # fmt: skip
         if "seconds" in c and "seconds" in cp:
-            check("CSV within 3x of COPY", c["seconds"] <= 3 * cp["seconds"], fmt_ratio(c["seconds"], cp["seconds"]))
+            detail = fmt_ratio(c["seconds"], cp["seconds"])
+            derived = c.get("sheet_seconds", {}).get("Summary table")
+            if derived:  # COPY copies tables; the Summary table sheet is computed from them
+                detail += (
+                    f"; {fmt_ratio(c['seconds'] - derived, cp['seconds'])} without the derived Summary table "
+                    f"sheet ({derived:.1f} s)"
+                )
+            check("CSV within 3x of COPY", c["seconds"] <= 3 * cp["seconds"], detail)
         if "seconds" in c and "seconds" in nc:
             check("CSV at least 10x faster than naive", nc["seconds"] >= 10 * c["seconds"],
                   fmt_ratio(nc["seconds"], c["seconds"]))  # fmt: skip
@@ -657,6 +740,14 @@ def targets(generated, export_rows, load):
                 f"{r['server_ms_per_request'] + r['other_ms_per_request']:.0f} ms"
             )
             check(f"{name} p95 under 150 ms, no errors", r["p95"] < 150_000 and not r["errors"], detail)
+            w = r.get("working")
+            if w:
+                check(
+                    f"{name} p95 under 150 ms, no errors, {users} users pausing "
+                    f"{THINK_SECONDS[0]}-{THINK_SECONDS[1]} s between pages",
+                    w["p95"] < 150_000 and not w["errors"],
+                    f"p95 {w['p95'] / 1000:.0f} ms, {w['errors']} errors, {w['requests']} requests",
+                )
     return out
 
 

@@ -2,6 +2,7 @@
 so that the benchmark cannot rot. PostgreSQL only; the benchmark itself is `make bench`."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -46,3 +47,5 @@ def test_benchmark_smoke_run(tmp_path):
     for page in ("dashboard", "case list, unfiltered", "case list, filtered", "case page"):
         row = next(line for line in table.splitlines() if line.startswith(f"| {page} |"))
         assert row.split("|")[6].strip() == "0", row  # no errors
+        working = row.split("|")[12].strip()  # users pausing between pages: req/s, latencies, 0 errors
+        assert re.fullmatch(r"[\d.]+, \d+ / \d+ / \d+, 0 \(\d+%\)", working), row

@@ -117,7 +117,33 @@ class Column:
             return CsvLabels({code: csv_cell(label) for code, label in self.choices.items()}, self.to_cell).__getitem__
         if self.kind == "boolean":
             return self.to_cell  # "", "Yes" or "No": nothing to escape
-        return partial(csv_cell, to_cell=self.to_cell)
+        return csv_fast_path(self.kind, partial(csv_cell, to_cell=self.to_cell))
+
+
+ESCAPED_START = frozenset((*FORMULA_START, "'"))
+
+
+def csv_fast_path(kind, convert):
+    """`convert` (to_cell then csv_cell), with the common value of a column of this kind answered
+    without it: at 10,000 cases the CSV export converts about 3.9 million cells. The answer is the
+    same: a str that csv_safe leaves alone, an int (csv.writer writes str(value)), plain_number
+    text (never escaped: it matches PLAIN_NUMBER), an ISO date. tests/test_csv_export_speed.py
+    compares the bytes with the plain Python path."""
+    if kind in ("text", "multi"):
+
+        def text(value):
+            if value.__class__ is str and value and value[0] not in ESCAPED_START:
+                return value
+            return convert(value)
+
+        return text
+    if kind == "integer":
+        return lambda value: value if value.__class__ is int else convert(value)
+    if kind == "decimal":
+        return lambda value: plain_number(value) if value.__class__ is Decimal and value.is_finite() else convert(value)
+    if kind == "date":
+        return lambda value: value.isoformat() if value.__class__ is date else convert(value)
+    return convert
 
 
 class CsvLabels(dict):

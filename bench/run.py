@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.server import PROXY_HEADERS, Gunicorn, log_in, production_env, request  # noqa: E402
+from bench.server import PROXY_HEADERS, Gunicorn, cookie_header, log_in, production_env, request  # noqa: E402
 
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 CENTRE = "SYN-BENCH"
@@ -319,8 +319,7 @@ def working_users(server, cookies, paths, duration, think=THINK_SECONDS):
 
     def user(n):
         rng = random.Random(n)
-        headers = {"Host": f"127.0.0.1:{server.port}", **PROXY_HEADERS, "Cookie": "; ".join(
-            f"{k}={v}" for k, v in cookies[n % len(cookies)].items())}  # fmt: skip
+        headers = {"Host": f"127.0.0.1:{server.port}", **PROXY_HEADERS, "Cookie": cookie_header(cookies[n])}
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
         time.sleep(rng.uniform(0, min(think[1], duration / 2)))
         while time.monotonic() < deadline:
@@ -367,7 +366,7 @@ def load_test(server, cookies, name, paths, duration, connections, workdir):
     script.write_text(
         LUA
         % {
-            "cookies": ", ".join(json.dumps("; ".join(f"{k}={v}" for k, v in c.items())) for c in cookies),
+            "cookies": ", ".join(json.dumps(cookie_header(c)) for c in cookies),
             "paths": ", ".join(json.dumps(p) for p in paths),
             "host": f"127.0.0.1:{server.port}",
         }

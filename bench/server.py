@@ -116,12 +116,16 @@ def request(port, method, path, headers=None, body=None, cookies=None):
     try:
         all_headers = {"Host": f"127.0.0.1:{port}", **PROXY_HEADERS, **(headers or {})}
         if cookies:
-            all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+            all_headers["Cookie"] = cookie_header(cookies)
         connection.request(method, path, body=body, headers=all_headers)
         response = connection.getresponse()
         return response.status, response.getheaders(), response.read()
     finally:
         connection.close()
+
+
+def cookie_header(cookies):
+    return "; ".join(f"{k}={v}" for k, v in cookies.items())
 
 
 def set_cookies(headers, cookies):

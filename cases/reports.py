@@ -174,7 +174,6 @@ def summary_row(patient):
     ]
 
 
-TIMING_FIELDS = ("date", "age_years", "days_from_first_msc", "timing_precision", "timing_estimated")
 SUMMARY_PATIENT_FIELDS = (
     "study_id",
     "diagnosis",
@@ -196,13 +195,13 @@ def summary_prefetches():
         "cells_millions",
         "weight_kg",
         "reported_dose_millions_per_kg",
-        *TIMING_FIELDS,
+        *timing.Moment.fields(),
     ).order_by("sequence", "id")
     products = MscProduct._default_manager.only("patient_id", "donor_type", "tissue_source").prefetch_related(
         Prefetch("administrations", queryset=administrations)
     )
     assessments = Assessment._default_manager.only(
-        "patient_id", "timepoint", *TIMING_FIELDS, *(field for field, _ in MEASURES), "patient_global"
+        "patient_id", "timepoint", *timing.Moment.fields(), *(field for field, _ in MEASURES), "patient_global"
     )
     return [Prefetch("products", queryset=products), Prefetch("assessments", queryset=assessments)]
 

@@ -164,12 +164,17 @@ class ScopedWidget(widgets.Widget):
     user = None
     lookups = None
 
-    def remember(self, key, find):
+    def cache(self):
+        """The lookups the resource shares among its widgets (a widget used alone keeps its own)."""
         if self.lookups is None:
             self.lookups = Lookups()
-        if key not in self.lookups:
-            self.lookups[key] = find()
-        return self.lookups[key]
+        return self.lookups
+
+    def remember(self, key, find):
+        lookups = self.cache()
+        if key not in lookups:
+            lookups[key] = find()
+        return lookups[key]
 
     def patient(self, row):
         centre, study_id = (str(row.get(h) or "").strip() for h in ("Centre", "Study ID"))
@@ -186,16 +191,15 @@ class ScopedWidget(widgets.Widget):
     def prefetch_patients(self, rows):
         """Look up, in a few queries, every case the rows name (see `patient`)."""
         keys = {(str(row.get("Centre") or "").strip(), str(row.get("Study ID") or "").strip()) for row in rows}
-        if self.lookups is None:
-            self.lookups = Lookups()
-        keys = sorted(k for k in keys if all(k) and ("patient", *k) not in self.lookups)
+        lookups = self.cache()
+        keys = sorted(k for k in keys if all(k) and ("patient", *k) not in lookups)
         visible = Patient.objects.visible_to(self.user).select_related("centre")
         for chunk in chunks(keys):
             found = {}
             for patient in visible.filter(centre__code__in={c for c, _ in chunk}, study_id__in={s for _, s in chunk}):
                 found.setdefault((patient.centre.code, patient.study_id), patient)
             for key in chunk:
-                self.lookups[("patient", *key)] = found.get(key)
+                lookups[("patient", *key)] = found.get(key)
 
 
 def chunks(items, size=500):
@@ -440,14 +444,14 @@ class NaturalKeyLoader(instance_loaders.BaseInstanceLoader):
         return tuple(key)
 
     def find(self, lookup, taken):
-        if self.by_key is None:
-            queryset = self.resource.get_queryset().filter(**lookup).exclude(pk__in=taken)
-            return queryset.order_by("pk").first()
-        try:
-            candidates = self.by_key.get(self.key_of(lookup), ())
-        except (TypeError, KeyError):
-            return self.resource.get_queryset().filter(**lookup).exclude(pk__in=taken).order_by("pk").first()
-        return next((record for record in candidates if record.pk not in taken), None)
+        if self.by_key is not None:
+            try:
+                candidates = self.by_key.get(self.key_of(lookup), ())
+            except (TypeError, KeyError):
+                pass  # a row unlike the others: ask the database
+            else:
+                return next((record for record in candidates if record.pk not in taken), None)
+        return self.resource.get_queryset().filter(**lookup).exclude(pk__in=taken).order_by("pk").first()
 
 
 def model_field(resource, attribute):

@@ -20,16 +20,18 @@ class Moment:
     precision: str = "unknown"
     estimated: bool = False
 
+    @staticmethod
+    def fields(prefix=""):
+        """The names of a record's fields for one moment (see cases.models.common.timing), in the
+        order of Moment's own fields."""
+        if not prefix:
+            return ("date", "age_years", "days_from_first_msc", "timing_precision", "timing_estimated")
+        p = f"{prefix}_"
+        return (f"{p}date", f"{p}age_years", f"{p}days_from_first_msc", f"{p}precision", f"{p}estimated")
+
     @classmethod
     def of(cls, record, prefix=""):
-        p = f"{prefix}_" if prefix else ""
-        return cls(
-            date=getattr(record, f"{p}date"),
-            age_years=getattr(record, f"{p}age_years"),
-            days_from_first_msc=getattr(record, f"{p}days_from_first_msc"),
-            precision=getattr(record, f"{p}precision" if prefix else "timing_precision"),
-            estimated=getattr(record, f"{p}estimated" if prefix else "timing_estimated"),
-        )
+        return cls(*(getattr(record, name) for name in cls.fields(prefix)))
 
     @property
     def is_known(self):

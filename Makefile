@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-test.txt | cksum | cut -d' ' -f1)
 CHROMIUM ?= /usr/bin/chromium
+PORT ?= 8000
 
 .PHONY: run test lint venv bench
 
@@ -19,7 +20,7 @@ run: $(STAMP)
 	DEBUG=true $(PY) manage.py migrate --noinput
 	DEBUG=true $(PY) manage.py load_published_series
 	DEBUG=true $(PY) manage.py create_demo_users
-	DEBUG=true $(PY) manage.py runserver 127.0.0.1:8000
+	DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # pytest exits 5 when it collects nothing; that is a failure of the suite here, not a pass.
 # Browser tests need Debian's chromium: without it they are skipped, loudly, except under CI.

@@ -16,6 +16,7 @@ from django.db import ProgrammingError, connection, transaction
 from django.urls import reverse
 
 from cases.models import Patient
+from cases.synthetic import generate
 from registry.database_roles import audit_history_tables
 from tests.factories import PatientFactory
 from tests.test_audit_trail import form_data
@@ -102,10 +103,12 @@ def test_application_works_as_its_own_role(app_role, client, clinician, case_a):
         assert client.post(delete_url).status_code == 302
         assert execute("SELECT count(*) FROM django_migrations")[0][0] > 0
         assert refusal("DELETE FROM django_migrations").sqlstate == "42501"
+        generated = generate(2, seed=4, centre_code="SYN-APP-ROLE")  # COPY and ids drawn from sequences
     course.refresh_from_db()
     assert course.frequency == "weekly"
     assert [h.history_type for h in course.history.order_by("history_date")] == ["+", "~"]
     assert [h.history_type for h in diagnosis.history.order_by("history_date")] == ["+", "-"]
+    assert Patient.history.filter(centre=generated.centre).count() == 2
 
 
 def test_setting_up_roles_twice_changes_nothing(app_role):

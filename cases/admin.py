@@ -264,6 +264,17 @@ class MscProviderAdmin(SpreadsheetAdmin, ClinicalAdmin):
     list_filter = ["kind", "country"]
     search_fields = ["name"]
 
+    def get_deleted_objects(self, objs, request):
+        """A provider named only in the history of products (deleted, or given another provider) is
+        kept too: the delete page lists those products as what protects it (MscProvider.delete)."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        live = set(MscProduct.all_objects.filter(provider__in=objs).values_list("pk", flat=True))
+        for provider in objs:
+            for row in provider.products_in_history():
+                if row.id not in live:
+                    protected.append(f"MSC product: {row.label} (#{row.id}), which names it in its audit history")
+        return deleted, counts, perms_needed, protected
+
 
 @admin.register(MscProduct)
 class MscProductAdmin(SpreadsheetAdmin, ClinicalAdmin):

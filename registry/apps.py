@@ -14,6 +14,18 @@ def _sync_roles(sender, **kwargs):  # `flush` sends post_migrate without `apps`
     sync_roles(global_apps)
 
 
+def _grant_app_role(sender, using="default", **kwargs):
+    import os
+
+    from django.conf import settings
+    from django.db import connections
+
+    from .database_roles import PASSWORD_VARIABLE, grant_app_role
+
+    if settings.REGISTRY_APP_DATABASE_ROLE and connections[using].vendor == "postgresql":
+        grant_app_role(connections[using], settings.REGISTRY_APP_DATABASE_ROLE, os.environ.get(PASSWORD_VARIABLE))
+
+
 class RegistryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "registry"
@@ -27,4 +39,8 @@ class RegistryConfig(AppConfig):
         # (post_migrate runs per app in INSTALLED_APPS order), so follow that app.
         post_migrate.connect(
             _sync_roles, sender=global_apps.get_app_config("cases"), dispatch_uid="registry.sync_roles"
+        )
+        # After every migrate the application's role gets its privileges on new tables too.
+        post_migrate.connect(
+            _grant_app_role, sender=global_apps.get_app_config("cases"), dispatch_uid="registry.grant_app_role"
         )

@@ -112,6 +112,10 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
+# The role the application connects as, when it is not the owner of the tables (docs/deploy.md):
+# migrate, run by the owner, then grants it its privileges (registry.database_roles).
+REGISTRY_APP_DATABASE_ROLE = os.environ.get("REGISTRY_APP_DATABASE_ROLE", "")
+
 # Argon2 (memory-hard, winner of the Password Hashing Competition) for new and re-hashed passwords;
 # the others only let old hashes be verified, and upgraded at the next log-in.
 PASSWORD_HASHERS = [

@@ -2,14 +2,17 @@
 
 import pytest
 from django.contrib import admin
+from django.db.models import ProtectedError
 from django.urls import reverse
 
-from cases.models import DataQuery, QueryMessageKind, ReviewAction, ReviewEvent
+from cases.models import DataQuery, MscProvider, QueryMessageKind, ReviewAction, ReviewEvent
 from tests.factories import (
     AdverseEventFactory,
     AssessmentFactory,
     MedicationCourseFactory,
     MscAdministrationFactory,
+    MscProductFactory,
+    MscProviderFactory,
     PatientFactory,
     PreviousDiagnosisFactory,
     UserFactory,
@@ -105,3 +108,37 @@ def test_review_events_cannot_be_added_changed_or_deleted_in_the_admin(admin_cli
     assert response.status_code == 403
     event.refresh_from_db()
     assert event.action == ReviewAction.SUBMITTED
+
+
+def delete_provider_from_admin(admin_client, provider):
+    url = reverse("admin:cases_mscprovider_delete", args=[provider.pk])
+    page = admin_client.get(url).content.decode()
+    admin_client.post(url, {"post": "yes"})
+    return page, MscProvider.objects.filter(pk=provider.pk).exists()
+
+
+def test_provider_a_product_names_cannot_be_deleted_from_the_admin(admin_client, db):
+    product = MscProductFactory(label="synthetic adipose MSC")
+    page, kept = delete_provider_from_admin(admin_client, product.provider)
+    assert kept
+    assert "Cannot delete MSC provider" in page and "synthetic adipose MSC" in page
+
+
+def test_provider_named_only_in_the_history_of_products_cannot_be_deleted_from_the_admin(admin_client, db):
+    deleted = MscProductFactory(label="synthetic deleted product")
+    provider = deleted.provider
+    reassigned = MscProductFactory(label="synthetic reassigned product", provider=provider)
+    deleted.delete()  # a draft's record
+    reassigned.provider = MscProviderFactory()
+    reassigned.save()
+    page, kept = delete_provider_from_admin(admin_client, provider)
+    assert kept
+    assert "Cannot delete MSC provider" in page
+    assert "synthetic deleted product" in page and "synthetic reassigned product" in page
+    with pytest.raises(ProtectedError, match="the records of 2 MSC product"):
+        provider.delete()
+
+
+def test_provider_no_record_ever_named_can_be_deleted_from_the_admin(admin_client, db):
+    _, kept = delete_provider_from_admin(admin_client, MscProviderFactory())
+    assert not kept

@@ -313,6 +313,34 @@ def test_rendered_pages_have_no_inline_script_or_style(client, clinician, case_a
         assert not re.search(r"\sstyle\s*=", html), url
 
 
+def test_admin_audit_history_pages_have_no_inline_style_and_need_no_unsafe_inline(admin_client, case_a):
+    """simple-history's admin pages (the list of a record's history rows, and one row) render without
+    style attributes, so the CSP's style-src 'self' leaves them looking as intended."""
+    course = case_a.medications.get()
+    course.frequency = "weekly"
+    course._change_reason = "Synthetic correction"
+    course.save()
+    pages = []
+    for record in (case_a, course, case_a.products.get(), case_a.products.get().provider):
+        name = f"admin:{record._meta.app_label}_{record._meta.model_name}"
+        pages += [
+            reverse(f"{name}_history", args=[record.pk]),
+            reverse(f"{name}_simple_history", args=[record.pk, record.history.latest("history_date").pk]),
+        ]
+    for url in pages:
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert not re.search(r"\sstyle\s*=", html), url
+        assert not re.search(r"<style\b", html), url
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
+        assert parse_csp(response["Content-Security-Policy"]) == EXPECTED_CSP
+        assert "unsafe-inline" not in response["Content-Security-Policy"]
+    history_list = admin_client.get(pages[2]).content.decode()
+    assert "Synthetic correction" in history_list and 'class="paginator"' in history_list
+    assert "css/admin_history.css" in history_list
+
+
 def test_an_over_long_user_name_is_refused_by_the_form_not_the_database(client, db):
     response = client.post(
         "/accounts/login/", {"username": "u" * 400, "password": "whatever-password"}, REMOTE_ADDR="10.9.9.9"

@@ -3,8 +3,10 @@
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
 from cases import bulk_copy
+from cases.audit import history_writing_bulk
 from cases.models import (
     AdverseEvent,
     Assessment,
@@ -17,6 +19,7 @@ from cases.models import (
 )
 from cases.synthetic import SyntheticError, generate
 from registry.models import Centre
+from tests.factories import MedicationCourseFactory, PatientFactory
 
 CHILDREN = {
     PreviousDiagnosis: "patient",
@@ -211,6 +214,24 @@ def test_copy_on_postgresql_writes_what_bulk_create_writes_with_the_same_history
             assert history == record and user is None, model
     versions = Patient.objects.filter(centre__in=[copied, created]).values_list("version", flat=True)
     assert set(versions) == {1}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's; SQLite uses bulk_create")
+def test_copy_writes_the_revision_number_of_a_save_in_the_table_and_in_the_creation_history(centre):
+    """Records given no revision number: COPY writes the one a save writes, the same in both places,
+    so a stale form's conflict message never takes the creation for a later change."""
+    saved = PatientFactory(centre=centre)
+    course = MedicationCourseFactory(patient=saved)
+    copied = PatientFactory.build(centre=centre, study_id="SYN-COPY-VERSION")
+    copied_course = MedicationCourseFactory.build(patient=saved)
+    assert copied.version == copied_course.version == 0
+    with history_writing_bulk():
+        bulk_copy.create_with_history(Patient, [copied], timezone.now(), "Synthetic COPY")
+        bulk_copy.create_with_history(MedicationCourse, [copied_course], timezone.now(), "Synthetic COPY")
+    for model, by_save, by_copy in ((Patient, saved, copied), (MedicationCourse, course, copied_course)):
+        in_table = model._base_manager.get(pk=by_copy.pk).version
+        in_history = model.history.get(id=by_copy.pk).version
+        assert in_table == in_history == by_save.version == model.history.get(id=by_save.pk).version == 1, model
 
 
 @pytest.mark.django_db

@@ -67,6 +67,26 @@ class MscProvider(Versioned, Abstracted):
     def natural_key(self):
         return (self.name, self.country)
 
+    def products_in_history(self):
+        """Products whose audit history names this provider, deleted or re-assigned ones included.
+
+        Their history rows keep the provider's id and nothing else, so deleting the provider would
+        leave what the records said unreadable: such a provider is kept, like one a product still
+        names (PROTECT)."""
+        rows = MscProduct.history.filter(provider_id=self.pk).order_by("id", "-history_date", "-history_id")
+        latest = {}
+        for row in rows.only("id", "label"):
+            latest.setdefault(row.id, row)
+        return list(latest.values())
+
+    def delete(self, *args, **kwargs):
+        named = self.products_in_history()
+        if named:
+            raise models.ProtectedError(
+                f"MSC provider {self} cannot be deleted: the records of {len(named)} MSC product(s) name it.", named
+            )
+        return super().delete(*args, **kwargs)
+
 
 class TissueSource(models.TextChoices):
     ADIPOSE = "adipose", "Adipose tissue"

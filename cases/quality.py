@@ -394,6 +394,18 @@ def find_all(patient):
     return case_discrepancies(with_records(Patient.objects.filter(pk=patient.pk)).get())
 
 
+def open_discrepancies(patient):
+    """The discrepancies of a case that no reviewer has acknowledged: a case is not verified while
+    any remains, and whoever submits it confirms having seen them."""
+    return [d for d in find_all(patient) if not d.is_acknowledged]
+
+
+def count_text(discrepancies):
+    """'1 data-quality discrepancy', '3 data-quality discrepancies'."""
+    n = len(discrepancies)
+    return f"{n} data-quality discrepanc{'y' if n == 1 else 'ies'}"
+
+
 def report_new(request, patient, before):
     """After a save: tell the user, in a message, which discrepancies the save introduced."""
     from django.contrib import messages

@@ -384,6 +384,7 @@ class WorkflowStepView(CaseMixin, View):
     form_class = None
     template_name = None
     shows_open_discrepancies = False  # the page lists the case's unacknowledged discrepancies
+    errors_shown_on_page = (workflow.WorkflowError,)  # others go back to the case page as a message
 
     def render(self, form, status=200):
         context = {"patient": self.patient, "form": form}
@@ -402,7 +403,7 @@ class WorkflowStepView(CaseMixin, View):
         try:
             self.step(form.cleaned_data if form else {})
         except workflow.WorkflowError as error:
-            if form is None:
+            if form is None or not isinstance(error, self.errors_shown_on_page):
                 messages.error(request, str(error))
                 return HttpResponseRedirect(reverse("cases:patient-detail", args=[self.patient.pk]))
             form.add_error(None, str(error))
@@ -420,6 +421,7 @@ class SubmitView(WorkflowStepView, PermissionRequiredMixin):
     template_name = "cases/submit.html"
     success_message = "Case submitted for review."
     shows_open_discrepancies = True
+    errors_shown_on_page = (workflow.UnconfirmedDiscrepancies,)
 
     def step(self, data):
         workflow.submit(

@@ -24,6 +24,10 @@ class WorkflowError(Exception):
     """A step the case's state or the user's role does not allow; the message is for the user."""
 
 
+class UnconfirmedDiscrepancies(WorkflowError):
+    """Submitting a case with open data-quality discrepancies that the user has not confirmed."""
+
+
 def can_edit(patient, user):
     """Verified cases are locked for everyone until a registry admin unlocks them."""
     return not patient.is_locked and user.has_perm("cases.change_patient")
@@ -63,7 +67,7 @@ def submit(patient, user, open_discrepancies_confirmed=False):
         raise WorkflowError("The safety-reporting checklist is not complete. Still missing: " + " | ".join(missing))
     open_discrepancies = quality.open_discrepancies(patient)
     if open_discrepancies and not open_discrepancies_confirmed:
-        raise WorkflowError(
+        raise UnconfirmedDiscrepancies(
             f"The case has {quality.count_text(open_discrepancies)} not yet acknowledged. Correct them, or "
             "confirm that you submit the case with them."
         )

@@ -187,3 +187,10 @@ def test_submitting_an_incomplete_case_lists_the_missing_items(client, clinician
     assert "checklist is not complete" in page and "Cost to the family" in page
     patient.refresh_from_db()
     assert patient.review_status == "draft"
+
+
+def test_submitting_an_incomplete_case_returns_to_the_case_page_with_the_missing_items(client, clinician, centre_a):
+    patient = PatientFactory(centre=centre_a, created_by=clinician)
+    client.force_login(clinician)
+    response = client.post(reverse("cases:patient-submit", args=[patient.pk]))
+    assert response.status_code == 302 and response.url == reverse("cases:patient-detail", args=[patient.pk])

@@ -20,6 +20,7 @@ from .models.msc import DonorType, TissueSource
 
 AGE_TOLERANCE_YEARS = Decimal("0.5")
 ATTRIBUTED = {Attribution.POSSIBLE, Attribution.PROBABLE, Attribution.DEFINITE}
+AFTER_MSC_TIMEPOINTS = {Timepoint.AFTER_MSC, Timepoint.FOLLOW_UP}
 
 RECORD_SLUGS = {
     "previousdiagnosis": "diagnosis",
@@ -204,10 +205,11 @@ def attributed_event_before_msc(case):
     "no_follow_up",
     "No follow-up assessment after an administration",
     "No assessment is recorded after this MSC administration, so its effect (and any harm) is not "
-    "documented. An undated 'latest follow-up' assessment counts as following every administration.",
+    "documented. An 'after MSC' or 'latest follow-up' assessment without a time counts as following "
+    "every administration: the source places it after MSC without saying when.",
 )
 def no_follow_up(case):
-    if any(a.timepoint == Timepoint.FOLLOW_UP and case.days(a) is None for a in case.assessments):
+    if any(a.timepoint in AFTER_MSC_TIMEPOINTS and case.days(a) is None for a in case.assessments):
         return
     times = [d for d in (case.days(a) for a in case.assessments) if d is not None]
     for a in case.administrations:

@@ -16,7 +16,7 @@ from . import timing
 from .case_records import administrations, anchor, days, record_key, with_records
 from .models import Attribution, Patient, Timepoint
 from .models.common import DAYS_PER_YEAR, plain_number
-from .models.msc import DonorType, TissueSource
+from .models.msc import DonorType, TissueSource, dose_per_kg_text
 
 AGE_TOLERANCE_YEARS = Decimal("0.5")
 ATTRIBUTED = {Attribution.POSSIBLE, Attribution.PROBABLE, Attribution.DEFINITE}
@@ -139,9 +139,9 @@ def dose_disagrees(case):
         if a.dose_disagrees:
             yield (
                 a,
-                f"#{a.sequence}: reported {plain_number(a.reported_dose_millions_per_kg)} × 10^6/kg, but "
+                f"#{a.sequence}: reported {dose_per_kg_text(a.reported_dose_millions_per_kg)} × 10^6/kg, but "
                 f"{plain_number(a.cells_millions)} × 10^6 cells / {plain_number(a.weight_kg)} kg = "
-                f"{plain_number(a.computed_dose_millions_per_kg)} × 10^6/kg",
+                f"{dose_per_kg_text(a.computed_dose_millions_per_kg)} × 10^6/kg",
             )
 
 
@@ -165,13 +165,12 @@ def dose_implied(case):
         if a.cells_millions is None or a.dose_millions_per_kg is not None:
             continue
         source, weight = min(implied, key=lambda pair: abs(pair[0].sequence - a.sequence))
-        dose = (a.cells_millions / weight).quantize(Decimal("0.1") if a.cells_millions >= weight else Decimal("0.01"))
         yield (
             a,
             f"#{a.sequence}: {plain_number(a.cells_millions)} × 10^6 cells, no dose per kg; at the weight "
             f"implied by #{source.sequence} ({plain_number(source.cells_millions)} / "
-            f"{plain_number(source.reported_dose_millions_per_kg)} ≈ {_years(weight)} kg) it is ≈ "
-            f"{plain_number(dose)} × 10^6/kg",
+            f"{dose_per_kg_text(source.reported_dose_millions_per_kg)} ≈ {_years(weight)} kg) it is ≈ "
+            f"{dose_per_kg_text(a.cells_millions / weight)} × 10^6/kg",
         )
 
 

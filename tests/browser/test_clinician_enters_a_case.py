@@ -111,7 +111,7 @@ def test_clinician_enters_a_systemic_jia_case_with_msc_and_submits_it_for_review
     )
 
     # Dose per kg is previewed as cells / weight while typing, and computed again on the server.
-    add_administration(page, 1, "100", "50", "2")
+    add_administration(page, 1, "100", "50", "2.0")
     add_administration(page, 2, "150", "60", "2.5")
 
     add_record(

@@ -95,38 +95,60 @@ def statement_url(patient, item):
     return reverse("cases:checklist-statement", args=[patient.pk]) + f"?item={item}"
 
 
+def _administration_gaps(a):
+    """What an administration's own form still has to say."""
+    gaps = []
+    if a.cells_millions is None:
+        gaps.append("cells")
+    if a.dose_millions_per_kg is None:
+        gaps.append("dose per kg (or weight)")
+    if not (a.country or a.product.administration_country):
+        gaps.append("country")
+    return gaps
+
+
+def _product_gaps(product):
+    """What the product's form still has to say: the facts of the cells, shared by its administrations."""
+    gaps = []
+    if product.tissue_source == TissueSource.UNKNOWN:
+        gaps.append("cell source")
+    if product.donor_type == DonorType.UNKNOWN:
+        gaps.append("donor type")
+    if product.provider_id is None:
+        gaps.append("provider")
+    if product.passage_number is None:
+        gaps.append("passage")
+    if product.viability_percent is None:
+        gaps.append("viability")
+    if product.isct_phenotype_confirmed == YesNoUnknown.UNKNOWN:
+        gaps.append("phenotype")
+    if product.sterility_tested == YesNoUnknown.UNKNOWN:
+        gaps.append("sterility")
+    return gaps
+
+
 def _administrations(patient, admins):
-    missing, first = [], None
-    for a in admins:
-        product, gaps = a.product, []
-        if a.cells_millions is None:
-            gaps.append("cells")
-        if a.dose_millions_per_kg is None:
-            gaps.append("dose per kg (or weight)")
-        if product.tissue_source == TissueSource.UNKNOWN:
-            gaps.append("cell source")
-        if product.donor_type == DonorType.UNKNOWN:
-            gaps.append("donor type")
-        if product.provider_id is None:
-            gaps.append("provider")
-        if not (a.country or product.administration_country):
-            gaps.append("country")
-        if product.passage_number is None:
-            gaps.append("passage")
-        if product.viability_percent is None:
-            gaps.append("viability")
-        if product.isct_phenotype_confirmed == YesNoUnknown.UNKNOWN:
-            gaps.append("phenotype")
-        if product.sterility_tested == YesNoUnknown.UNKNOWN:
-            gaps.append("sterility")
-        if gaps:
-            missing.append(f"administration #{a.sequence}: {', '.join(gaps)}")
-            first = first or a
+    """Each gap is named on the record that holds it, and the link opens the form where the first
+    gap is filled in: an administration's, or its product's."""
     if not admins:
         return ["no MSC administration recorded"], _url("administration-create", patient), "Add an MSC administration"
-    if first is not None:
-        return missing, _url("administration-update", patient, first), f"Complete administration #{first.sequence}"
-    return [], "", ""
+    missing, link, link_text, products_seen = [], "", "", set()
+    for a in admins:
+        gaps = _administration_gaps(a)
+        if gaps:
+            missing.append(f"administration #{a.sequence}: {', '.join(gaps)}")
+            if not link:
+                link, link_text = _url("administration-update", patient, a), f"Complete administration #{a.sequence}"
+        product = a.product
+        if product.pk in products_seen:
+            continue
+        products_seen.add(product.pk)
+        gaps = _product_gaps(product)
+        if gaps:
+            missing.append(f"product {product.label} (administration #{a.sequence}): {', '.join(gaps)}")
+            if not link:
+                link, link_text = _url("product-update", patient, product), f"Complete product {product.label}"
+    return missing, link, link_text
 
 
 def _adverse_events(patient, events):

@@ -12,7 +12,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from .case_records import administrations, anchor, days
-from .models import MscRoute, Timepoint
+from .models import MscRoute, RelationToMsc, Timepoint
 from .models.common import DAYS_PER_MONTH, plain_number
 from .reports import MEASURES, before_after, disease_activity
 from .timing import Moment, describe
@@ -27,8 +27,9 @@ ROUTE_SHAPES = {
     MscRoute.LYMPH_NODE: "diamond",
 }
 PGA_COLOUR, ACTIVITY_COLOUR, COURSE_COLOUR, MSC_COLOUR = "#1f77b4", "#8e44ad", "#95a5a6", "#16a085"
+PHYSICIAN_COLOUR = "#d35400"
 WIDTH, LEFT, RIGHT, LANE = 860, 190, 20, 18
-UNTIMED_BASELINE_DAY = -30
+UNKNOWN_BAND, UNKNOWN_GAP = 84, 12  # the band right of the axis for records without a time
 
 
 def _months(day):
@@ -70,9 +71,28 @@ def _svg(width, height, label, body, css):
     )
 
 
+def _unknown_slot(record):
+    """Where a record without a time sits in the 'time unknown' band: by what the source says of its
+    relation to MSC (an assessment's timepoint, a therapy's relation, an event's administration)."""
+    relation = getattr(record, "timepoint", None) or getattr(record, "relation_to_msc", None)
+    if relation in (Timepoint.BEFORE_MSC, RelationToMsc.BEFORE):
+        return "before"
+    if relation in (Timepoint.AFTER_MSC, Timepoint.FOLLOW_UP, RelationToMsc.AFTER):
+        return "after"
+    if getattr(record, "administration_id", None):
+        return "after"
+    return "unknown"
+
+
+UNKNOWN_WORDS = {"before": "before MSC, time unknown", "after": "after MSC, time unknown", "unknown": "time unknown"}
+
+
 def case_timeline(patient):
-    """Medication courses as bars, MSC administrations by route, events by grade, PGA and disease
-    activity as lines, on one axis of months from the first MSC. `patient` has with_records."""
+    """Medication courses as bars, MSC administrations by route, events by grade, patient and
+    physician global and disease activity as lines, on one axis of months from the first MSC.
+
+    A record without a time is never drawn at a made-up time: it goes in the 'time unknown' band
+    right of the axis, before, after or between by its relation to MSC. `patient` has with_records."""
     first = anchor(patient)
     admins = administrations(patient)
     courses = list(patient.medications.all())
@@ -80,10 +100,7 @@ def case_timeline(patient):
     assessments = list(patient.assessments.all())
 
     def when(record, prefix=""):
-        found = days(record, first, prefix)
-        if found is None and getattr(record, "timepoint", None) == Timepoint.BEFORE_MSC:
-            return UNTIMED_BASELINE_DAY  # a baseline without a time: drawn just before the first MSC
-        return found
+        return days(record, first, prefix)
 
     times = [0]
     for c in courses:
@@ -94,15 +111,26 @@ def case_timeline(patient):
     lo, hi = _months(min(times)) - 1, _months(max(times)) + 1
     if hi - lo < 6:
         hi = lo + 6
-    plot = WIDTH - LEFT - RIGHT
+    plot = WIDTH - LEFT - RIGHT - UNKNOWN_BAND - UNKNOWN_GAP
+    band_left = LEFT + plot + UNKNOWN_GAP
+    slots = {"before": band_left + 16, "unknown": band_left + UNKNOWN_BAND / 2, "after": band_left + UNKNOWN_BAND - 16}
 
     def x(day):
         return LEFT + (_months(day) - lo) / (hi - lo) * plot
 
-    drawn = [c for c in courses if when(c, "start") is not None or when(c, "stop") is not None or c.is_ongoing]
-    score_top = 30 + LANE * (len(drawn) + 2) + 20
+    score_top = 30 + LANE * (len(courses) + 2) + 20
     height = score_top + 130
     body = [f'<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>']
+
+    # The band for records without a time, apart from the axis so that nothing in it reads as a date.
+    body.append(
+        f'<rect class="band time-unknown" x="{band_left}" y="22" width="{UNKNOWN_BAND}" height="{height - 42}" '
+        'fill="#f2f2f2" stroke="#bbb" stroke-dasharray="2 2"><title>Records without a time, placed before or '
+        "after MSC where the source says so</title></rect>"
+    )
+    body.append(_text(band_left + UNKNOWN_BAND / 2, 14, "Time unknown", "middle", 10, weight="bold"))
+    body.append(_text(slots["before"], height - 6, "before", "middle", 9))
+    body.append(_text(slots["after"], height - 6, "after", "middle", 9))
 
     # Axis: months from the first MSC, with a vertical line at 0.
     step = next(s for s in (1, 3, 6, 12, 24, 60, 120) if (hi - lo) / s <= 12)
@@ -120,20 +148,26 @@ def case_timeline(patient):
     )
     body.append(_text(LEFT + plot / 2, 14, "Months from the first MSC administration", "middle", 11, weight="bold"))
 
-    # Medication courses.
+    # Medication courses; one without any time is a short bar in the band.
     y = 30
-    for c in drawn:
+    for c in courses:
         start, stop = when(c, "start"), when(c, "stop")
-        x1 = x(start) if start is not None else LEFT
-        x2 = x(stop) if stop is not None else LEFT + plot
-        dashed = ' stroke-dasharray="3 2"' if stop is None and not c.is_ongoing else ""
         name = c.drug_detail if c.drug == "other" else c.get_drug_display()
-        title = f"{name}: {describe(Moment.of(c, 'start'))} to " + (
-            "ongoing" if c.is_ongoing else describe(Moment.of(c, "stop"))
-        )
         fill = "#f5b041" if c.is_confounder else COURSE_COLOUR
+        if start is None and stop is None and not c.is_ongoing:
+            x1, x2, dashed = band_left + 4, band_left + UNKNOWN_BAND - 4, ' stroke-dasharray="3 2"'
+            title = f"{c}: {'stopped, ' if c.was_stopped else ''}{UNKNOWN_WORDS['unknown']}"
+            css = "bar course time-unknown"
+        else:
+            x1 = x(start) if start is not None else LEFT
+            x2 = x(stop) if stop is not None else LEFT + plot
+            dashed = ' stroke-dasharray="3 2"' if stop is None and not c.is_ongoing else ""
+            title = f"{name}: {describe(Moment.of(c, 'start'))} to " + (
+                "ongoing" if c.is_ongoing else describe(Moment.of(c, "stop"))
+            )
+            css = "bar course"
         body.append(
-            f'<rect class="bar course" x="{x1:.1f}" y="{y + 3}" width="{max(x2 - x1, 2):.1f}" height="{LANE - 6}" '
+            f'<rect class="{css}" x="{x1:.1f}" y="{y + 3}" width="{max(x2 - x1, 2):.1f}" height="{LANE - 6}" '
             f'fill="{fill}" stroke="#555" stroke-width="0.6"{dashed}><title>{escape(title)}</title></rect>'
         )
         body.append(_text(LEFT - 6, y + LANE - 5, name[:28], "end", 10))
@@ -143,39 +177,51 @@ def case_timeline(patient):
     body.append(_text(LEFT - 6, y + LANE - 5, "MSC administrations", "end", 10, weight="bold"))
     for a in admins:
         d = when(a)
-        if d is None:
-            continue
         shape = ROUTE_SHAPES.get(a.route, "circle")
         title = f"MSC #{a.sequence} {a.get_route_display().lower()}, {describe(Moment.of(a))}"
-        body.append(_shape(shape, x(d), y + LANE / 2, 5, MSC_COLOUR, "mark administration", title))
+        if d is None:
+            body.append(
+                _shape(shape, slots["unknown"], y + LANE / 2, 5, MSC_COLOUR, "mark administration time-unknown", title)
+            )
+        else:
+            body.append(_shape(shape, x(d), y + LANE / 2, 5, MSC_COLOUR, "mark administration", title))
     y += LANE
 
-    # Adverse events and flares, coloured by grade.
+    # Adverse events and flares, coloured by grade; a flare names the withdrawals that preceded it.
     body.append(_text(LEFT - 6, y + LANE - 5, "Adverse events, flares", "end", 10, weight="bold"))
     for e in events:
         d = when(e, "onset")
-        if d is None:
-            continue
         colour = GRADE_COLOURS.get(e.ctcae_grade, UNGRADED)
         grade = f"grade {e.ctcae_grade}" if e.ctcae_grade else "not graded"
         shape = "diamond" if e.is_flare else "circle"
         title = f"{e.description} ({grade}{', serious' if e.is_serious else ''}), {describe(Moment.of(e, 'onset'))}"
-        body.append(_shape(shape, x(d), y + LANE / 2, 6, colour, "mark event", title))
+        withdrawn = [str(c) for c in e.preceding_withdrawals.all()]
+        if withdrawn:
+            title += f"; after stopping {', '.join(withdrawn)}"
+        if d is None:
+            body.append(
+                _shape(shape, slots[_unknown_slot(e)], y + LANE / 2, 6, colour, "mark event time-unknown", title)
+            )
+        else:
+            body.append(_shape(shape, x(d), y + LANE / 2, 6, colour, "mark event", title))
 
-    # Scores: PGA (0-10) and the disease-activity measure, as lines.
+    # Scores: patient and physician global (0-10) and the disease-activity measure, as lines; a
+    # score without a time is a point in the band, joined to nothing.
     measure_name = disease_activity(patient)[0]
     measure_field = next((f for f, n in MEASURES if n == measure_name), None)
     top, bottom = score_top, score_top + 100
     body.append(f'<line x1="{LEFT}" y1="{bottom}" x2="{LEFT + plot}" y2="{bottom}" stroke="#999"/>')
     body.append(_text(LEFT - 6, top + 10, "Scores", "end", 10, weight="bold"))
-    series = [("patient_global", "PGA (0-10)", PGA_COLOUR, "pga", Decimal(10))]
+    series = [
+        ("patient_global", "Patient global (0-10)", PGA_COLOUR, "pga", Decimal(10)),
+        ("physician_global", "Physician global (0-10)", PHYSICIAN_COLOUR, "physician-global", Decimal(10)),
+    ]
     if measure_field:
         values = [getattr(a, measure_field) for a in assessments if getattr(a, measure_field) is not None]
         series.append((measure_field, measure_name, ACTIVITY_COLOUR, "activity", max([Decimal(10), *values])))
     for index, (field, label, colour, css, scale) in enumerate(series):
-        points = sorted(
-            (when(a), getattr(a, field)) for a in assessments if getattr(a, field) is not None and when(a) is not None
-        )
+        scored = [a for a in assessments if getattr(a, field) is not None]
+        points = sorted((when(a), getattr(a, field)) for a in scored if when(a) is not None)
         coords = [(x(d), bottom - float(v / scale) * 90) for d, v in points]
         if len(coords) > 1:
             path = " ".join(f"{px:.1f},{py:.1f}" for px, py in coords)
@@ -185,6 +231,14 @@ def case_timeline(patient):
                 f'<circle class="point {css}" cx="{px:.1f}" cy="{py:.1f}" r="3.5" fill="{colour}">'
                 f"<title>{escape(label)} {plain_number(v)} at {_months(d):.1f} months</title></circle>"
             )
+        for a in scored:
+            if when(a) is None:
+                v, slot = getattr(a, field), _unknown_slot(a)
+                body.append(
+                    f'<circle class="point {css} time-unknown" cx="{slots[slot]:.1f}" '
+                    f'cy="{bottom - float(v / scale) * 90:.1f}" r="3.5" fill="{colour}">'
+                    f"<title>{escape(label)} {plain_number(v)}, {UNKNOWN_WORDS[slot]}</title></circle>"
+                )
         body.append(_text(LEFT - 6, top + 26 + 14 * index, f"— {label}", "end", 10, colour))
     label = f"Timeline of case {patient.study_id}: therapies, MSC administrations, adverse events and scores"
     return _svg(WIDTH, height, label, body, "case-timeline")

@@ -6,7 +6,7 @@ Templates wrap the forms in their own <form> tag (`helper.form_tag = False`).
 """
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Fieldset, Layout
+from crispy_forms.layout import HTML, Fieldset, Layout
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -394,7 +394,15 @@ class MscAdministrationForm(ClinicalForm):
         return Layout(
             Fieldset("Administration", "product", "sequence", "route", "anatomical_site"),
             Fieldset("When", *timing_fields()),
-            Fieldset("Dose", "cells_millions", "volume_ml", "weight_kg", "reported_dose_millions_per_kg"),
+            Fieldset(
+                "Dose",
+                "cells_millions",
+                "volume_ml",
+                "weight_kg",
+                # Right under the fields it is computed from, so it is in view while they are typed.
+                HTML('{% include "cases/includes/dose_preview.html" %}'),
+                "reported_dose_millions_per_kg",
+            ),
             Fieldset("Where", "clinic_name", "country", "team_informed_before"),
             Fieldset("Cost", "cost_amount", "cost_currency", "paid_by"),
             Fieldset("Notes", "note"),

@@ -16,10 +16,11 @@ from . import timing
 from .case_records import administrations, anchor, days, record_key, with_records
 from .models import Attribution, Patient, Timepoint
 from .models.common import DAYS_PER_YEAR, plain_number
-from .models.msc import DonorType, TissueSource
+from .models.msc import DonorType, TissueSource, dose_per_kg_text
 
 AGE_TOLERANCE_YEARS = Decimal("0.5")
 ATTRIBUTED = {Attribution.POSSIBLE, Attribution.PROBABLE, Attribution.DEFINITE}
+AFTER_MSC_TIMEPOINTS = {Timepoint.AFTER_MSC, Timepoint.FOLLOW_UP}
 
 RECORD_SLUGS = {
     "previousdiagnosis": "diagnosis",
@@ -138,9 +139,9 @@ def dose_disagrees(case):
         if a.dose_disagrees:
             yield (
                 a,
-                f"#{a.sequence}: reported {plain_number(a.reported_dose_millions_per_kg)} × 10^6/kg, but "
+                f"#{a.sequence}: reported {dose_per_kg_text(a.reported_dose_millions_per_kg)} × 10^6/kg, but "
                 f"{plain_number(a.cells_millions)} × 10^6 cells / {plain_number(a.weight_kg)} kg = "
-                f"{plain_number(a.computed_dose_millions_per_kg)} × 10^6/kg",
+                f"{dose_per_kg_text(a.computed_dose_millions_per_kg)} × 10^6/kg",
             )
 
 
@@ -164,13 +165,12 @@ def dose_implied(case):
         if a.cells_millions is None or a.dose_millions_per_kg is not None:
             continue
         source, weight = min(implied, key=lambda pair: abs(pair[0].sequence - a.sequence))
-        dose = (a.cells_millions / weight).quantize(Decimal("0.1") if a.cells_millions >= weight else Decimal("0.01"))
         yield (
             a,
             f"#{a.sequence}: {plain_number(a.cells_millions)} × 10^6 cells, no dose per kg; at the weight "
             f"implied by #{source.sequence} ({plain_number(source.cells_millions)} / "
-            f"{plain_number(source.reported_dose_millions_per_kg)} ≈ {_years(weight)} kg) it is ≈ "
-            f"{plain_number(dose)} × 10^6/kg",
+            f"{dose_per_kg_text(source.reported_dose_millions_per_kg)} ≈ {_years(weight)} kg) it is ≈ "
+            f"{dose_per_kg_text(a.cells_millions / weight)} × 10^6/kg",
         )
 
 
@@ -204,10 +204,11 @@ def attributed_event_before_msc(case):
     "no_follow_up",
     "No follow-up assessment after an administration",
     "No assessment is recorded after this MSC administration, so its effect (and any harm) is not "
-    "documented. An undated 'latest follow-up' assessment counts as following every administration.",
+    "documented. An 'after MSC' or 'latest follow-up' assessment without a time counts as following "
+    "every administration: the source places it after MSC without saying when.",
 )
 def no_follow_up(case):
-    if any(a.timepoint == Timepoint.FOLLOW_UP and case.days(a) is None for a in case.assessments):
+    if any(a.timepoint in AFTER_MSC_TIMEPOINTS and case.days(a) is None for a in case.assessments):
         return
     times = [d for d in (case.days(a) for a in case.assessments) if d is not None]
     for a in case.administrations:
@@ -392,6 +393,18 @@ def keys_of(patient):
 
 def find_all(patient):
     return case_discrepancies(with_records(Patient.objects.filter(pk=patient.pk)).get())
+
+
+def open_discrepancies(patient):
+    """The discrepancies of a case that no reviewer has acknowledged: a case is not verified while
+    any remains, and whoever submits it confirms having seen them."""
+    return [d for d in find_all(patient) if not d.is_acknowledged]
+
+
+def count_text(discrepancies):
+    """'1 data-quality discrepancy', '3 data-quality discrepancies'."""
+    n = len(discrepancies)
+    return f"{n} data-quality discrepanc{'y' if n == 1 else 'ies'}"
 
 
 def report_new(request, patient, before):

@@ -26,6 +26,7 @@ from .models import (
     TissueSource,
 )
 from .models.common import plain_number
+from .models.msc import dose_per_kg_text
 
 HEADERS = [
     "Patient ID",
@@ -86,14 +87,12 @@ def source_text(patient):
 
 
 def dose_text(admins):
-    doses = []
-    for a in admins:
-        dose = a.dose_millions_per_kg
-        if dose is not None and dose.normalize() not in doses:
-            doses.append(dose.normalize())
-    if not doses:
+    """'1.8, 1.9 × 10^6/kg/dose': each distinct dose once, as the paper's Summary Table writes them."""
+    doses = sorted({a.dose_millions_per_kg for a in admins if a.dose_millions_per_kg is not None})
+    shown = list(dict.fromkeys(dose_per_kg_text(d) for d in doses))
+    if not shown:
         return ""
-    return ", ".join(plain_number(d) for d in sorted(doses)) + " × 10^6/kg/dose"
+    return ", ".join(shown) + " × 10^6/kg/dose"
 
 
 def route_text(admins):

@@ -5,6 +5,17 @@ from django import forms
 from .models import SIGNATURE_MEANING, MscAdministration
 
 
+class SubmitForm(forms.Form):
+    """Submitting asks for nothing, unless the case has open data-quality discrepancies: then the
+    person submitting ticks that they have seen them (workflow.submit refuses otherwise)."""
+
+    open_discrepancies_confirmed = forms.BooleanField(
+        label="I have seen the open data-quality discrepancies and submit the case with them",
+        required=False,
+        help_text="The reviewer will ask for each to be corrected, or acknowledge it with a reason.",
+    )
+
+
 class VerifyForm(forms.Form):
     password = forms.CharField(
         label="Your password",

@@ -43,7 +43,16 @@ from .models import (
     ReviewEvent,
     ReviewStatus,
 )
-from .review_forms import AnswerForm, QueryForm, QueryNoteForm, RemovalForm, RestoreForm, UnlockForm, VerifyForm
+from .review_forms import (
+    AnswerForm,
+    QueryForm,
+    QueryNoteForm,
+    RemovalForm,
+    RestoreForm,
+    SubmitForm,
+    UnlockForm,
+    VerifyForm,
+)
 
 
 def case_list_queryset(user):
@@ -163,6 +172,7 @@ def patient_detail(request, patient_pk):
         pk=patient_pk,
     )
     user = request.user
+    discrepancies = quality.case_discrepancies(patient)
     context = {
         "patient": patient,
         "administrations": case_records.administrations(patient),
@@ -179,7 +189,8 @@ def patient_detail(request, patient_pk):
         "can_close": user.has_perm("cases.close_dataquery"),
         "open_queries": [q for q in patient.data_queries.all() if q.status != "closed"],
         "checklist": checklist(patient),
-        "discrepancies": quality.case_discrepancies(patient),
+        "discrepancies": discrepancies,
+        "open_discrepancies": [d for d in discrepancies if not d.is_acknowledged],
         "timeline": figures.case_timeline(patient),
         "can_acknowledge": user.has_perm("cases.verify_patient"),
     }
@@ -372,33 +383,50 @@ class WorkflowStepView(CaseMixin, View):
 
     form_class = None
     template_name = None
+    shows_open_discrepancies = False  # the page lists the case's unacknowledged discrepancies
+    errors_shown_on_page = (workflow.WorkflowError,)  # others go back to the case page as a message
+
+    def render(self, form, status=200):
+        context = {"patient": self.patient, "form": form}
+        if self.shows_open_discrepancies:
+            context["discrepancies"] = quality.open_discrepancies(self.patient)
+            context["can_acknowledge"] = self.request.user.has_perm("cases.verify_patient")
+        return render(self.request, self.template_name, context, status=status)
 
     def get(self, request, patient_pk):
-        return render(request, self.template_name, {"patient": self.patient, "form": self.form_class()})
+        return self.render(self.form_class())
 
     def post(self, request, patient_pk):
         form = self.form_class(request.POST) if self.form_class else None
         if form is not None and not form.is_valid():
-            return render(request, self.template_name, {"patient": self.patient, "form": form}, status=400)
+            return self.render(form, status=400)
         try:
             self.step(form.cleaned_data if form else {})
         except workflow.WorkflowError as error:
-            if form is None:
+            if form is None or not isinstance(error, self.errors_shown_on_page):
                 messages.error(request, str(error))
                 return HttpResponseRedirect(reverse("cases:patient-detail", args=[self.patient.pk]))
             form.add_error(None, str(error))
-            return render(request, self.template_name, {"patient": self.patient, "form": form}, status=400)
+            return self.render(form, status=400)
         messages.success(request, self.success_message)
         return HttpResponseRedirect(reverse("cases:patient-detail", args=[self.patient.pk]))
 
 
 class SubmitView(WorkflowStepView, PermissionRequiredMixin):
+    """Submitting is one button on the case page; this page answers when the case has open
+    data-quality discrepancies that the person submitting has not confirmed."""
+
     permission_required = "cases.submit_patient"
-    http_method_names = ["post"]
+    form_class = SubmitForm
+    template_name = "cases/submit.html"
     success_message = "Case submitted for review."
+    shows_open_discrepancies = True
+    errors_shown_on_page = (workflow.UnconfirmedDiscrepancies,)
 
     def step(self, data):
-        workflow.submit(self.patient, self.request.user)
+        workflow.submit(
+            self.patient, self.request.user, open_discrepancies_confirmed=data["open_discrepancies_confirmed"]
+        )
 
 
 class VerifyView(WorkflowStepView, PermissionRequiredMixin):
@@ -406,6 +434,7 @@ class VerifyView(WorkflowStepView, PermissionRequiredMixin):
     form_class = VerifyForm
     template_name = "cases/verify.html"
     success_message = "Case verified and signed."
+    shows_open_discrepancies = True
 
     def step(self, data):
         workflow.verify(self.patient, self.request.user, data["password"])

@@ -6,6 +6,7 @@ Views call these functions and show `WorkflowError` messages as they are; the ru
 
 from django.db import transaction
 
+from . import quality
 from .checklist import missing_for_submission
 from .models import (
     SIGNATURE_MEANING,
@@ -21,6 +22,10 @@ from .models import (
 
 class WorkflowError(Exception):
     """A step the case's state or the user's role does not allow; the message is for the user."""
+
+
+class UnconfirmedDiscrepancies(WorkflowError):
+    """Submitting a case with open data-quality discrepancies that the user has not confirmed."""
 
 
 def can_edit(patient, user):
@@ -52,19 +57,30 @@ def _set_status(patient, status):
 
 
 @transaction.atomic
-def submit(patient, user):
+def submit(patient, user, open_discrepancies_confirmed=False):
+    """Send a draft for review. A case may go with open data-quality discrepancies (the reviewer
+    settles them), but only when the person submitting has seen them and says so."""
     if not can_submit(patient, user):
         raise WorkflowError("Only a draft case can be submitted for review.")
     missing = missing_for_submission(patient)
     if missing:
         raise WorkflowError("The safety-reporting checklist is not complete. Still missing: " + " | ".join(missing))
+    open_discrepancies = quality.open_discrepancies(patient)
+    if open_discrepancies and not open_discrepancies_confirmed:
+        raise UnconfirmedDiscrepancies(
+            f"The case has {quality.count_text(open_discrepancies)} not yet acknowledged. Correct them, or "
+            "confirm that you submit the case with them."
+        )
     _set_status(patient, ReviewStatus.SUBMITTED)
     return ReviewEvent.objects.create(patient=patient, action=ReviewAction.SUBMITTED, user=user)
 
 
 @transaction.atomic
 def verify(patient, user, password):
-    """Sign the case: the reviewer re-enters their password, as an electronic signature requires."""
+    """Sign the case: the reviewer re-enters their password, as an electronic signature requires.
+
+    A signature says the case was checked against its sources, so every data-quality discrepancy
+    must first be corrected or acknowledged with a reason."""
     if not user.has_perm("cases.verify_patient"):
         raise WorkflowError("Only a reviewer can verify a case.")
     if patient.review_status != ReviewStatus.SUBMITTED:
@@ -73,6 +89,12 @@ def verify(patient, user, password):
         raise WorkflowError("The password is not correct; the case was not verified.")
     if patient.data_queries.open().exists():
         raise WorkflowError("Close every data query before verifying the case.")
+    open_discrepancies = quality.open_discrepancies(patient)
+    if open_discrepancies:
+        raise WorkflowError(
+            f"The case has {quality.count_text(open_discrepancies)} not yet acknowledged. Correct each record, "
+            "or acknowledge the discrepancy with a reason, before verifying the case."
+        )
     _set_status(patient, ReviewStatus.VERIFIED)
     return ReviewEvent.objects.create(
         patient=patient, action=ReviewAction.VERIFIED, user=user, meaning=SIGNATURE_MEANING

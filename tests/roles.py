@@ -1,6 +1,8 @@
 """Fixtures for people in each role: a clinician and a reviewer of centre A, a clinician of
 centre B, and a registry admin; plus a draft case of centre A with one record of each kind."""
 
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth.models import Group
 
@@ -98,12 +100,18 @@ def case_a(centre_a, clinician):
     patient = PatientFactory(centre=centre_a, study_id="SYN-A-0001", created_by=clinician, **COMPLETE_CASE_FACTS)
     product = MscProductFactory(patient=patient, **COMPLETE_PRODUCT_FACTS)
     administration = MscAdministrationFactory(product=product, country="XX")
-    PreviousDiagnosisFactory(patient=patient)
+    PreviousDiagnosisFactory(patient=patient, age_years=Decimal("12.2"))
     MedicationCourseFactory(patient=patient)
     AdverseEventFactory(
         patient=patient, administration=administration, onset_days_from_first_msc=1, **COMPLETE_EVENT_FACTS
     )
-    AssessmentFactory(patient=patient, patient_global=7, patient_global_source="family_reported")
+    AssessmentFactory(
+        patient=patient,
+        timepoint="after_msc",
+        age_years=Decimal("13.5"),
+        patient_global=7,
+        patient_global_source="family_reported",
+    )
     state_unknown(patient, "stopped_therapies", "flares", "cost")
     state_none(patient, "confounders")
     return patient

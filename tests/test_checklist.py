@@ -187,3 +187,30 @@ def test_submitting_an_incomplete_case_lists_the_missing_items(client, clinician
     assert "checklist is not complete" in page and "Cost to the family" in page
     patient.refresh_from_db()
     assert patient.review_status == "draft"
+
+
+def test_submitting_an_incomplete_case_returns_to_the_case_page_with_the_missing_items(client, clinician, centre_a):
+    patient = PatientFactory(centre=centre_a, created_by=clinician)
+    client.force_login(clinician)
+    response = client.post(reverse("cases:patient-submit", args=[patient.pk]))
+    assert response.status_code == 302 and response.url == reverse("cases:patient-detail", args=[patient.pk])
+
+
+def test_missing_product_facts_link_to_the_products_form_not_the_administrations(case_a):
+    product = case_a.products.get()
+    product.viability_percent, product.sterility_tested = None, "unknown"
+    product.save()
+    item = items(case_a)["administrations"]
+    assert item.link == reverse("cases:product-update", args=[case_a.pk, product.pk])
+    assert item.link_text == f"Complete product {product.label}"
+    assert item.missing == [f"product {product.label} (administration #1): viability, sterility"]
+
+
+def test_missing_administration_facts_link_to_the_administrations_form(case_a):
+    administration = case_a.products.get().administrations.get()
+    administration.cells_millions = None
+    administration.save()
+    item = items(case_a)["administrations"]
+    assert item.link == reverse("cases:administration-update", args=[case_a.pk, administration.pk])
+    assert item.link_text == "Complete administration #1"
+    assert item.missing == ["administration #1: cells, dose per kg (or weight)"]

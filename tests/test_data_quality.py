@@ -166,6 +166,22 @@ def test_stop_before_start_compares_across_units(centre):
     assert not found(patient, "stop_before_start")
 
 
+def test_after_msc_assessment_without_a_time_counts_as_a_follow_up(centre):
+    patient = PatientFactory(centre=centre)
+    MscAdministrationFactory(product=MscProductFactory(patient=patient), age_years=D("13"))
+    AssessmentFactory(patient=patient, age_years=D("12.9"))
+    assert found(patient, "no_follow_up")
+    AssessmentFactory(patient=patient, age_years=None, timepoint="after_msc")
+    assert not found(patient, "no_follow_up")
+
+
+def test_baseline_assessment_without_a_time_is_not_a_follow_up(centre):
+    patient = PatientFactory(centre=centre)
+    MscAdministrationFactory(product=MscProductFactory(patient=patient), age_years=D("13"))
+    AssessmentFactory(patient=patient, age_years=None, timepoint="before_msc")
+    assert found(patient, "no_follow_up")
+
+
 def test_check_data_quality_prints_one_line_each_and_fails_while_unacknowledged(centre):
     patient = clean_case(centre)
     trigger_dose_disagrees(patient)

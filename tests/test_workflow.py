@@ -1,11 +1,22 @@
 """The review workflow: Draft -> Submitted -> Verified, the electronic signature, unlocking,
 and data queries, through the pages a clinician, a reviewer and an admin use."""
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from cases import workflow
-from cases.models import SIGNATURE_MEANING, DataQuery, QueryStatus, ReviewAction, ReviewStatus
+from cases.models import (
+    SIGNATURE_MEANING,
+    DataQuery,
+    DiscrepancyAcknowledgement,
+    Patient,
+    QueryStatus,
+    ReviewAction,
+    ReviewStatus,
+)
 from tests.roles import PASSWORD
 
 
@@ -195,3 +206,134 @@ def test_form_choices_never_offer_another_centres_records(client, clinician, oth
     create_page = client.get(reverse("cases:patient-create")).content.decode()
     assert "SYN-B" not in create_page
     assert other_product.pk
+
+
+# Open data-quality discrepancies: confirmed when submitting, settled before verifying.
+
+
+def disagreeing_dose(case):
+    """Give the case one discrepancy: a reported dose three times cells / weight."""
+    administration = case.products.get().administrations.get()
+    administration.reported_dose_millions_per_kg = administration.computed_dose_millions_per_kg * 3
+    administration.save()
+    return administration
+
+
+def acknowledge(case, reviewer, administration):
+    return DiscrepancyAcknowledgement.objects.create(
+        patient=case,
+        rule="dose_disagrees",
+        record_key=f"cases.mscadministration:{administration.pk}",
+        reason="The source reports the dose per kg of the first of two weighings.",
+        acknowledged_by=reviewer,
+    )
+
+
+def test_case_with_an_unacknowledged_discrepancy_cannot_be_verified(clinician, reviewer, case_a):
+    workflow.submit(case_a, clinician)
+    disagreeing_dose(case_a)
+    with pytest.raises(workflow.WorkflowError, match="1 data-quality discrepancy not yet acknowledged"):
+        workflow.verify(case_a, reviewer, PASSWORD)
+    case_a.refresh_from_db()
+    assert case_a.review_status == ReviewStatus.SUBMITTED
+    assert not case_a.review_events.filter(action=ReviewAction.VERIFIED).exists()
+
+
+def test_case_verifies_once_its_discrepancy_is_acknowledged_with_a_reason(clinician, reviewer, case_a):
+    workflow.submit(case_a, clinician)
+    acknowledge(case_a, reviewer, disagreeing_dose(case_a))
+    workflow.verify(case_a, reviewer, PASSWORD)
+    case_a.refresh_from_db()
+    assert case_a.review_status == ReviewStatus.VERIFIED
+
+
+def test_case_verifies_once_the_record_is_corrected(clinician, reviewer, case_a):
+    workflow.submit(case_a, clinician)
+    administration = disagreeing_dose(case_a)
+    administration.reported_dose_millions_per_kg = administration.computed_dose_millions_per_kg
+    administration.save()
+    workflow.verify(case_a, reviewer, PASSWORD)
+    case_a.refresh_from_db()
+    assert case_a.review_status == ReviewStatus.VERIFIED
+
+
+def test_verify_page_lists_each_open_discrepancy_with_links_and_refuses_to_sign(client, clinician, reviewer, case_a):
+    workflow.submit(case_a, clinician)
+    administration = disagreeing_dose(case_a)
+    client.force_login(reviewer)
+    url = reverse("cases:patient-verify", args=[case_a.pk])
+    page = client.get(url).content.decode()
+    assert "Open data-quality discrepancies: 1" in page
+    assert "Reported dose disagrees with cells and weight" in page
+    assert reverse("cases:administration-update", args=[case_a.pk, administration.pk]) in page
+    acknowledge_url = reverse("cases:discrepancy-acknowledge", args=[case_a.pk])
+    assert f"{acknowledge_url}?rule=dose_disagrees&amp;record=cases.mscadministration:{administration.pk}" in page
+
+    response = client.post(url, {"password": PASSWORD})
+    assert response.status_code == 400
+    assert "acknowledge the discrepancy with a reason, before verifying the case" in response.content.decode()
+    case_a.refresh_from_db()
+    assert case_a.review_status == ReviewStatus.SUBMITTED
+
+
+def test_submitted_case_page_warns_that_open_discrepancies_stop_verification(client, clinician, reviewer, case_a):
+    workflow.submit(case_a, clinician)
+    disagreeing_dose(case_a)
+    client.force_login(reviewer)
+    page = client.get(detail(case_a)).content.decode()
+    assert "1 data-quality discrepancy not acknowledged: the case cannot be verified" in page
+
+
+def test_submitting_with_open_discrepancies_needs_an_explicit_confirmation(clinician, case_a):
+    disagreeing_dose(case_a)
+    with pytest.raises(workflow.WorkflowError, match="confirm that you submit the case with them"):
+        workflow.submit(case_a, clinician)
+    case_a.refresh_from_db()
+    assert case_a.review_status == ReviewStatus.DRAFT
+    workflow.submit(case_a, clinician, open_discrepancies_confirmed=True)
+    case_a.refresh_from_db()
+    assert case_a.review_status == ReviewStatus.SUBMITTED
+
+
+def test_submit_button_asks_to_confirm_the_open_discrepancies_and_lists_them_when_unticked(client, clinician, case_a):
+    administration = disagreeing_dose(case_a)
+    client.force_login(clinician)
+    page = client.get(detail(case_a)).content.decode()
+    assert 'name="open_discrepancies_confirmed"' in page
+    assert "I have seen the 1 open data-quality discrepancy" in page
+
+    response = submit(client, clinician, case_a)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "confirm that you submit the case with them" in page
+    assert "Open data-quality discrepancies: 1" in page
+    assert reverse("cases:administration-update", args=[case_a.pk, administration.pk]) in page
+    assert 'name="open_discrepancies_confirmed"' in page
+    case_a.refresh_from_db()
+    assert case_a.review_status == ReviewStatus.DRAFT
+
+    response = client.post(reverse("cases:patient-submit", args=[case_a.pk]), {"open_discrepancies_confirmed": "on"})
+    assert response.status_code == 302
+    case_a.refresh_from_db()
+    assert case_a.review_status == ReviewStatus.SUBMITTED
+
+
+def test_case_without_discrepancies_is_submitted_without_a_confirmation_box(client, clinician, case_a):
+    client.force_login(clinician)
+    assert 'name="open_discrepancies_confirmed"' not in client.get(detail(case_a)).content.decode()
+
+
+@pytest.fixture
+def published_series(db):
+    call_command("load_published_series", stdout=StringIO())
+    return Patient.objects.filter(centre__code="WONG2021")
+
+
+def test_published_series_whose_discrepancies_are_acknowledged_is_submitted_and_verified(
+    registry_admin, published_series
+):
+    assert DiscrepancyAcknowledgement.objects.filter(patient__in=published_series).exists()
+    for case in published_series:
+        workflow.submit(case, registry_admin)
+        workflow.verify(case, registry_admin, PASSWORD)
+    assert {c.review_status for c in published_series.all()} == {ReviewStatus.VERIFIED}

@@ -208,6 +208,20 @@ def dose_per_kg(cells_millions, weight_kg):
     return (Decimal(cells_millions) / Decimal(weight_kg)).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
 
 
+def dose_per_kg_text(dose):
+    """Dose per kg as clinicians and the paper write it: one decimal ('2.0', '3.3'). A dose so small
+    that one decimal would show 0.0 keeps two significant digits ('0.034'). static/js/dose.js
+    writes the live preview the same way."""
+    if dose is None:
+        return ""
+    dose = Decimal(dose)
+    shown = dose.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    if shown == 0 and dose != 0:
+        digits = dose.adjusted() - 1  # two significant digits: 0.034 -> exponent -3
+        shown = dose.quantize(Decimal(1).scaleb(digits), rounding=ROUND_HALF_UP)
+    return f"{shown:f}"
+
+
 class MscAdministrationQuerySet(ClinicalQuerySet):
     centre_path = "product__patient__centre"
     case_path = "product__patient"

@@ -2,6 +2,7 @@
 
 from django import template
 
+from ..models.msc import dose_per_kg_text
 from ..timing import Moment, describe
 
 register = template.Library()
@@ -11,6 +12,12 @@ register = template.Library()
 def when(record, prefix=""):
     """`{{ course|when:"start" }}` reads a record's timing as a clinician would say it."""
     return describe(Moment.of(record, prefix))
+
+
+@register.filter
+def dose(value):
+    """`{{ administration.computed_dose_millions_per_kg|dose }}`: one decimal, as the paper writes doses."""
+    return dose_per_kg_text(value)
 
 
 @register.filter

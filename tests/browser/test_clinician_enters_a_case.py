@@ -111,7 +111,7 @@ def test_clinician_enters_a_systemic_jia_case_with_msc_and_submits_it_for_review
     )
 
     # Dose per kg is previewed as cells / weight while typing, and computed again on the server.
-    add_administration(page, 1, "100", "50", "2")
+    add_administration(page, 1, "100", "50", "2.0")
     add_administration(page, 2, "150", "60", "2.5")
 
     add_record(
@@ -201,6 +201,13 @@ def test_clinician_enters_a_systemic_jia_case_with_msc_and_submits_it_for_review
         expect(page.get_by_role("status").filter(has_text="Checklist:")).to_be_visible()
     expect(page.get_by_role("heading", name="Safety-reporting checklist: 8/8 complete")).to_be_visible()
 
+    # The fever was entered without a time: an open data-quality discrepancy. Submitting without
+    # saying so shows it; the clinician confirms having seen it and submits.
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page.get_by_role("alert")).to_contain_text("confirm that you submit the case with them")
+    open_discrepancies = page.get_by_role("region", name="Open data-quality discrepancies: 1")
+    expect(open_discrepancies).to_contain_text("Synthetic fever after the second infusion")
+    page.get_by_label("I have seen the open data-quality discrepancies and submit the case with them").check()
     page.get_by_role("button", name="Submit for review").click()
     expect(page.get_by_role("status").filter(has_text="Case submitted for review.")).to_be_visible()
     expect(page.get_by_role("heading", name=f"Case {STUDY_ID}")).to_contain_text("Submitted for review")

@@ -12,14 +12,16 @@ from tests.browser.helpers import TIMEOUT_MS
 from tests.roles import PASSWORD
 
 # Case 1 (fixtures/README.md): 6 administrations, 2 flares, 10 medication courses; PGA 8 (baseline,
-# untimed, drawn just before MSC) and 1 at 2 years; SLEDAI-2K 6 at baseline, 0 at 1 month, 0 after
+# untimed, in the "time unknown" band) and 1 at 2 years; SLEDAI-2K 6 at baseline, 0 at 1 month, 0 after
 # the second transplant.
 CASE_1_MARKS = {
     ".mark.administration": 6,
     ".mark.event": 2,
     ".bar.course": 10,
     ".point.pga": 2,
+    ".point.physician-global": 2,
     ".point.activity": 3,
+    ".time-unknown.point": 3,
 }
 
 

@@ -4,7 +4,11 @@ policy, and the security records of django-axes (log-in attempts) and django-otp
 from django.contrib import admin
 from django.db.models import Count
 
+from .forms import AdminLoginForm
 from .models import Centre, SecurityPolicy
+
+# Every log-in entry point checks the user name's length before authenticating (registry.forms).
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(Centre)

@@ -1,6 +1,8 @@
-"""Forms of the two-factor pages: a six-digit token from an authenticator app (django-otp TOTP)."""
+"""Forms of the log-in pages (ours and the admin's) and of the two-factor pages: a six-digit token
+from an authenticator app (django-otp TOTP)."""
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator, RegexValidator
 
@@ -43,12 +45,21 @@ class TokenForm(forms.Form):
         raise forms.ValidationError("That code is not right, or has already been used. Wait for the next one.")
 
 
-class LoginForm(AuthenticationForm):
+class UserNameLengthMixin:
     """Django's AuthenticationForm sets the username's max_length after building the field, so the
     length is never checked and an over-long name reaches authenticate() and django-axes'
-    varchar(255) column (a DataError, hence a 500, on PostgreSQL). Check it like any other field."""
+    varchar(255) column (a DataError, hence a 500, on PostgreSQL). Check it like any other field:
+    a refused field leaves no user name in cleaned_data, so authenticate() is never called."""
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
         field = self.fields["username"]
         field.validators.append(MaxLengthValidator(field.max_length))
+
+
+class LoginForm(UserNameLengthMixin, AuthenticationForm):
+    """The log-in form of /accounts/login/."""
+
+
+class AdminLoginForm(UserNameLengthMixin, AdminAuthenticationForm):
+    """The admin's log-in form (staff accounts only), with the same checks (set in registry/admin.py)."""

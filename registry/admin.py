@@ -9,6 +9,8 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .accounts import manageable_users, recording_account_changes
 from .forms import AccountChangeForm, AccountCreationForm, AdminLoginForm
@@ -184,4 +186,15 @@ class AccountChangeAdmin(admin.ModelAdmin):
 
 # A registry admin unlocks a user by deleting their axes access attempt, and removes the TOTP
 # device of someone who lost their phone: the Registry admin role holds those permissions
-# (registry.roles.ROLE_PERMISSIONS); axes and django-otp register their own admin pages.
+# (registry.roles.ROLE_PERMISSIONS); axes registers its own admin pages. Devices are limited to
+# the accounts the registry admin manages: removing a superuser's device would weaken that account.
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class AccountDeviceAdmin(TOTPDeviceAdmin):
+    def get_queryset(self, request):
+        devices = super().get_queryset(request)
+        if request.user.is_superuser:
+            return devices
+        return devices.filter(user__in=manageable_users(request.user).values("pk"))

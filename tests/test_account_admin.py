@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from registry import roles
 from registry.models import AccountChange, AccountField, AppendOnlyError
@@ -121,6 +122,17 @@ def test_an_account_also_in_another_centre_is_not_the_registry_admin_s(admin_bro
     centre_b.members.add(clinician)
     assert admin_browser.get(change_url(clinician)).status_code != 200
     assert admin_browser.get(password_url(clinician)).status_code == 404
+
+
+def test_registry_admin_cannot_remove_the_device_of_a_superuser_or_of_another_centre(
+    admin_browser, admin_user, other_clinician
+):
+    devices = [TOTPDevice.objects.create(user=user, name="Authenticator app") for user in (admin_user, other_clinician)]
+    listing = admin_browser.get(reverse("admin:otp_totp_totpdevice_changelist"))
+    assert listing.status_code == 200 and list(listing.context["cl"].result_list) == []
+    for device in devices:
+        admin_browser.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
+        assert TOTPDevice.objects.filter(pk=device.pk).exists()
 
 
 def test_registry_admin_can_only_assign_the_three_roles(admin_browser, clinician):

@@ -67,8 +67,17 @@ def test_registry_admin_form_has_no_superuser_staff_or_permission_fields(admin_b
 
 def test_registry_admin_cannot_grant_superuser_to_themselves(admin_browser, centre_admin):
     permission = Permission.objects.get(codename="delete_user")
-    tampered = account_data(centre_admin, is_superuser="on", is_staff="on", user_permissions=[permission.pk])
-    admin_browser.post(change_url(centre_admin), tampered)
+    tampered = account_data(
+        centre_admin,
+        is_superuser="on",
+        is_staff="on",
+        user_permissions=[permission.pk],
+        # What Django's stock user form also requires, so that only the refusal can stop the change.
+        date_joined_0="2026-01-01",
+        date_joined_1="00:00:00",
+    )
+    response = admin_browser.post(change_url(centre_admin), tampered)
+    assert response.status_code == 302  # saved, without the fields a registry admin may not set
     centre_admin.refresh_from_db()
     assert not centre_admin.is_superuser
     assert not centre_admin.user_permissions.exists()

@@ -26,6 +26,15 @@ def _grant_app_role(sender, using="default", **kwargs):
         grant_app_role(connections[using], settings.REGISTRY_APP_DATABASE_ROLE, os.environ.get(PASSWORD_VARIABLE))
 
 
+def _protect_account_history(sender, using="default", **kwargs):
+    from django.db import connections
+
+    from .audit import protect_history_tables
+    from .models import AccountChange
+
+    protect_history_tables(connections[using], [AccountChange._meta.db_table])
+
+
 class RegistryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "registry"
@@ -33,7 +42,14 @@ class RegistryConfig(AppConfig):
 
     def ready(self):
         # Connects the security log to Django's log-in signals (registry.security).
-        from . import security  # noqa: F401
+        # Every change to an account's roles, centres and status goes to the account history.
+        from . import (
+            accounts,
+            security,  # noqa: F401
+        )
+
+        accounts.connect()
+        post_migrate.connect(_protect_account_history, sender=self, dispatch_uid="registry.protect_account_history")
 
         # Roles name the clinical permissions, which exist once the cases app has migrated
         # (post_migrate runs per app in INSTALLED_APPS order), so follow that app.

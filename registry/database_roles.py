@@ -41,8 +41,13 @@ class Grants:
 
 
 def audit_history_tables(apps=global_apps):
-    """Every table of a django-simple-history model (the history of many-to-many links included)."""
-    return sorted(m._meta.db_table for m in apps.get_models() if issubclass(m, HistoricalChanges))
+    """Every table of a django-simple-history model (the history of many-to-many links included), and
+    of every other append-only history (a model with `append_only_history = True`, e.g. account changes)."""
+    return sorted(
+        m._meta.db_table
+        for m in apps.get_models()
+        if issubclass(m, HistoricalChanges) or getattr(m, "append_only_history", False)
+    )
 
 
 def _quoted(connection, tables):

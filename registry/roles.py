@@ -8,6 +8,7 @@ ROLE_PERMISSIONS, and re-running it after adding a permission brings existing gr
 CLINICIAN = "Clinician"
 REVIEWER = "Reviewer"
 REGISTRY_ADMIN = "Registry admin"
+ROLES = [CLINICIAN, REVIEWER, REGISTRY_ADMIN]
 
 CLINICAL_MODELS = [
     "patient",
@@ -56,6 +57,7 @@ ROLE_PERMISSIONS = {
         "auth.add_user",
         "auth.change_user",
         "auth.view_group",
+        "registry.view_accountchange",
         "registry.view_securitypolicy",
         "registry.add_securitypolicy",
         "registry.change_securitypolicy",

@@ -5,7 +5,8 @@ Libraries, and why each:
 - django-axes counts failed log-ins in the database (AccessAttempt, and every log-in in AccessLog)
   and refuses a user name from an address after 5 failures for 15 minutes: a maintained, audited
   implementation of lock-out that hooks into Django's own authentication, so the admin's log-in
-  and ours are both covered (settings: AXES_*).
+  and ours are both covered (settings: AXES_*). RegistryAxesHandler adds a ceiling per user name
+  across addresses.
 - django-otp provides TOTP devices (RFC 6238), token verification with replay protection and
   throttling, and request.user.is_verified(); we only add the pages and the rule of when the
   second factor is required (TwoFactorMiddleware, registry/views.py).
@@ -16,17 +17,23 @@ every authenticated response, sending users to the second factor, and the securi
 (logger "registry.security") of every log-in, log-out and failed log-in.
 """
 
+import ipaddress
 import logging
 import time
 
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_username
+from axes.models import AccessAttempt
+from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Sum
 from django.dispatch import receiver
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
 
@@ -41,7 +48,23 @@ ENROL_VIEWS = {"two_factor_setup", "logout"}
 
 
 def client_address(request):
-    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    """The address django-axes counts (behind a proxy, the client's), for the security log."""
+    if request is None:
+        return ""
+    return getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR", "")
+
+
+def _is_trusted_proxy(remote_addr):
+    """Is the direct peer one of REGISTRY_TRUSTED_PROXIES (addresses or networks)?
+
+    A connection without an IP address (gunicorn on a Unix socket) can only come from this host,
+    so it is trusted, as gunicorn itself treats it for X-Forwarded-Proto.
+    """
+    try:
+        peer = ipaddress.ip_address(remote_addr)
+    except ValueError:
+        return remote_addr == ""
+    return any(peer in ipaddress.ip_network(net, strict=False) for net in settings.REGISTRY_TRUSTED_PROXIES)
 
 
 def client_ip_behind_proxy(request):
@@ -50,13 +73,57 @@ def client_ip_behind_proxy(request):
     Each proxy appends the address it received the request from to X-Forwarded-For, so the client
     is the entry that many places from the right; entries further left are whatever the client
     sent and cannot be trusted (otherwise an attacker could pick a new "address" per attempt and
-    never be locked out). Used as AXES_CLIENT_IP_CALLABLE by settings_production.
+    never be locked out). The header is read only when the request comes from a trusted proxy
+    (REGISTRY_TRUSTED_PROXIES): if gunicorn is reached directly, the client is REMOTE_ADDR whatever
+    the header claims. Used as AXES_CLIENT_IP_CALLABLE by settings_production.
     """
+    remote_addr = request.META.get("REMOTE_ADDR", "")
     count = int(getattr(settings, "REGISTRY_TRUSTED_PROXY_COUNT", 0) or 0)
+    if not count or not _is_trusted_proxy(remote_addr):
+        return remote_addr
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    if count and len(forwarded) >= count:
+    if len(forwarded) >= count:
         return forwarded[-count]
-    return request.META.get("REMOTE_ADDR", "")
+    return remote_addr
+
+
+class RegistryAxesHandler(AxesDatabaseHandler):
+    """django-axes' database handler plus a ceiling per user name across all addresses.
+
+    Locking by (user name, address) means nobody can lock a clinician out from elsewhere, but it
+    lets guessing spread over many addresses go on for ever. So a user name also locks, from every
+    address, after REGISTRY_USER_NAME_FAILURE_LIMIT failures within REGISTRY_USER_NAME_COOLOFF_TIME
+    (OWASP ASVS 2.2.1: anti-automation), a higher count and a shorter time than the per-address
+    lock. Attempts refused during a lock are not counted (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_
+    LOCKOUT off), so a stranger cannot stretch the lock: it lifts a cool-off after the failure that
+    set it. The count is the AccessAttempt rows of the user name: deleting them in the admin unlocks.
+    """
+
+    def user_name_failures(self, request, credentials=None):
+        username = get_client_username(request, credentials)
+        if not username:
+            return 0
+        now = getattr(request, "axes_attempt_time", None) or timezone.now()
+        recent = AccessAttempt.objects.filter(
+            username=username, attempt_time__gte=now - settings.REGISTRY_USER_NAME_COOLOFF_TIME
+        )
+        return recent.aggregate(failures=Sum("failures_since_start"))["failures"] or 0
+
+    def user_name_locked(self, request, credentials=None):
+        return self.user_name_failures(request, credentials) >= settings.REGISTRY_USER_NAME_FAILURE_LIMIT
+
+    def is_locked(self, request, credentials=None):
+        return super().is_locked(request, credentials) or self.user_name_locked(request, credentials)
+
+    def user_login_failed(self, sender, credentials, request=None, **kwargs):
+        super().user_login_failed(sender, credentials, request=request, **kwargs)
+        if request is None or request.axes_locked_out or not self.user_name_locked(request, credentials):
+            return
+        username = get_client_username(request, credentials)
+        logger.warning("user name locked after failures from several addresses: user=%s", username)
+        request.axes_locked_out = True
+        request.axes_credentials = credentials
+        user_locked_out.send("axes", request=request, username=username, ip_address=request.axes_ip_address)
 
 
 # --- The security log --------------------------------------------------------------------------

@@ -162,15 +162,26 @@ REGISTRY_SESSION_ABSOLUTE_MAX_AGE = timedelta(hours=12)
 # Lock-out (django-axes): 5 failed log-ins lock that user name *from that address* for 15 minutes.
 # Locking by the pair, not by user name alone, means nobody can lock a clinician out from elsewhere
 # by typing their name; a success clears the count. The lock-out page does not tell whether the
-# account exists. A registry admin unlocks by deleting the "access attempt" in the admin.
+# account exists. A registry admin unlocks by deleting the "access attempts" in the admin.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registry/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
+# Guessing spread over many addresses: a user name also locks, from every address, after 10
+# failures within 10 minutes (at most 60 guesses an hour), and only for 10 minutes after the failure
+# that set it: attempts refused while locked are not counted, so nobody can keep a clinician out
+# for long by typing their name (registry.security.RegistryAxesHandler).
+AXES_HANDLER = "registry.security.RegistryAxesHandler"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+REGISTRY_USER_NAME_FAILURE_LIMIT = 10
+REGISTRY_USER_NAME_COOLOFF_TIME = timedelta(minutes=10)
 # The client address is REMOTE_ADDR; behind a reverse proxy, settings_production reads it from
-# X-Forwarded-For instead (REGISTRY_TRUSTED_PROXY_COUNT).
+# X-Forwarded-For instead (REGISTRY_TRUSTED_PROXY_COUNT), and only when the request comes from
+# one of REGISTRY_TRUSTED_PROXIES (addresses or networks; a Unix socket counts as trusted).
+REGISTRY_TRUSTED_PROXY_COUNT = 0
+REGISTRY_TRUSTED_PROXIES = ["127.0.0.1", "::1"]
 
 # Two-factor (django-otp): the issuer shown in authenticator apps; the admin never shows secrets.
 OTP_TOTP_ISSUER = "MSC registry"

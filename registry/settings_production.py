@@ -4,12 +4,15 @@ Select with DJANGO_SETTINGS_MODULE=registry.settings_production. Needs SECRET_KE
 characters), ALLOWED_HOSTS and DATABASE_URL from the environment. The site is assumed to run behind
 a TLS-terminating reverse proxy that sets X-Forwarded-Proto; REGISTRY_TRUSTED_PROXY_COUNT (default
 1) says how many proxies append to X-Forwarded-For, so that django-axes locks out the real client
-address rather than the proxy's. `python manage.py check --deploy` must report no issues.
+address rather than the proxy's; the header is believed only from REGISTRY_TRUSTED_PROXIES (default
+loopback: gunicorn binds to 127.0.0.1 or a Unix socket, never a public address; docs/deploy.md).
+`python manage.py check --deploy` must report no issues.
 
 Static files are served by WhiteNoise (a small, dependency-free WSGI middleware, so no separate
 static server is needed) from compressed, content-hashed files: run `collectstatic` at deploy.
 """
 
+import ipaddress
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -53,5 +56,15 @@ STORAGES = {
 
 # Behind the proxy REMOTE_ADDR is the proxy: read the client from X-Forwarded-For (see the docstring).
 REGISTRY_TRUSTED_PROXY_COUNT = int(os.environ.get("REGISTRY_TRUSTED_PROXY_COUNT", "1"))
+REGISTRY_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("REGISTRY_TRUSTED_PROXIES", "127.0.0.1,::1").split(",") if p.strip()
+]
+for _proxy in REGISTRY_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"REGISTRY_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network (e.g. 127.0.0.1, 10.0.0.0/24)."
+        ) from None
 if REGISTRY_TRUSTED_PROXY_COUNT:
     AXES_CLIENT_IP_CALLABLE = "registry.security.client_ip_behind_proxy"

@@ -50,8 +50,15 @@ def test_changelist_search_by_text_answers(admin_client, whole_case, name):
     assert response.status_code == 200
 
 
-# The audit trail of signatures is written by the review workflow only; log-in attempts by axes.
-READ_ONLY = {"cases_reviewevent", "axes_accessattempt", "axes_accessfailurelog", "axes_accesslog"}
+# The audit trail of signatures is written by the review workflow only, the account history by
+# registry.accounts, log-in attempts by axes.
+READ_ONLY = {
+    "cases_reviewevent",
+    "registry_accountchange",
+    "axes_accessattempt",
+    "axes_accessfailurelog",
+    "axes_accesslog",
+}
 
 
 @pytest.mark.parametrize("name", [n for n in REGISTERED if n not in READ_ONLY])

@@ -48,6 +48,7 @@ def test_check_deploy_reports_no_issues(tmp_path):
     [
         ({"DEBUG": "true"}, "DEBUG must be off"),
         ({"SECRET_KEY": "too-short"}, "SECRET_KEY"),
+        ({"REGISTRY_TRUSTED_PROXIES": "127.0.0.1,nginx.internal"}, "REGISTRY_TRUSTED_PROXIES"),
     ],
 )
 def test_production_refuses_debug_and_weak_keys(tmp_path, extra, message):
@@ -152,9 +153,32 @@ def test_behind_a_proxy_the_client_address_is_the_one_the_proxy_saw():
 
     from registry.security import client_ip_behind_proxy
 
-    request = RequestFactory().get("/", REMOTE_ADDR="10.1.1.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
-    with override_settings(REGISTRY_TRUSTED_PROXY_COUNT=1):
+    request = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
+    with override_settings(REGISTRY_TRUSTED_PROXY_COUNT=1, REGISTRY_TRUSTED_PROXIES=["127.0.0.1"]):
         # The left entry is whatever the client claimed; the proxy appended the real one.
         assert client_ip_behind_proxy(request) == "203.0.113.7"
+    with override_settings(REGISTRY_TRUSTED_PROXY_COUNT=2, REGISTRY_TRUSTED_PROXIES=["10.0.0.0/24", "127.0.0.1"]):
+        assert client_ip_behind_proxy(request) == "6.6.6.6"
     with override_settings(REGISTRY_TRUSTED_PROXY_COUNT=0):
-        assert client_ip_behind_proxy(request) == "10.1.1.1"
+        assert client_ip_behind_proxy(request) == "127.0.0.1"
+
+
+@pytest.mark.parametrize("remote_addr", ["198.51.100.9", "10.0.1.5"])
+def test_x_forwarded_for_is_ignored_when_gunicorn_is_reached_without_the_proxy(remote_addr):
+    from django.test import RequestFactory, override_settings
+
+    from registry.security import client_ip_behind_proxy
+
+    request = RequestFactory().get("/", REMOTE_ADDR=remote_addr, HTTP_X_FORWARDED_FOR="203.0.113.77")
+    with override_settings(REGISTRY_TRUSTED_PROXY_COUNT=1, REGISTRY_TRUSTED_PROXIES=["127.0.0.1", "10.0.0.0/24"]):
+        assert client_ip_behind_proxy(request) == remote_addr
+
+
+def test_a_unix_socket_peer_is_the_proxy():
+    from django.test import RequestFactory, override_settings
+
+    from registry.security import client_ip_behind_proxy
+
+    request = RequestFactory().get("/", REMOTE_ADDR="", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    with override_settings(REGISTRY_TRUSTED_PROXY_COUNT=1, REGISTRY_TRUSTED_PROXIES=["127.0.0.1"]):
+        assert client_ip_behind_proxy(request) == "203.0.113.7"

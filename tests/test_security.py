@@ -26,14 +26,12 @@ from registry.security import LOGIN_TIME_SESSION_KEY, RENEWED_AT_SESSION_KEY
 from tests.roles import PASSWORD
 
 LOGIN_URL = "/accounts/login/"
-LOCK_MESSAGE = (
-    "Too many failed log-in attempts from this device. Try again in 15 minutes, or ask a registry admin to unlock you."
-)
+LOCK_MESSAGE = "Too many failed log-in attempts. Try again in 15 minutes, or ask a registry admin to unlock you."
 HERE, ELSEWHERE = "10.0.0.1", "10.0.0.2"
 
 
-def log_in(client, username, password, address=HERE):
-    return client.post(LOGIN_URL, {"username": username, "password": password}, REMOTE_ADDR=address)
+def log_in(client, username, password, address=HERE, **headers):
+    return client.post(LOGIN_URL, {"username": username, "password": password}, REMOTE_ADDR=address, **headers)
 
 
 def fail_five_times(client, username, address=HERE):
@@ -111,6 +109,95 @@ def test_lock_out_settings():
     assert base_settings.AXES_COOLOFF_TIME == timedelta(minutes=15)
     assert base_settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
     assert base_settings.AXES_RESET_ON_SUCCESS is True
+    assert base_settings.AXES_HANDLER == "registry.security.RegistryAxesHandler"
+    assert base_settings.AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT is False
+    assert base_settings.REGISTRY_USER_NAME_FAILURE_LIMIT == 10
+    assert base_settings.REGISTRY_USER_NAME_COOLOFF_TIME == timedelta(minutes=10)
+
+
+# --- A ceiling per user name across addresses -------------------------------------------------
+
+
+def fail_from_many_addresses(client, username, count, first=1, **headers):
+    return [
+        log_in(client, username, "wrong-password-000", address=f"198.51.100.{first + n}", **headers).status_code
+        for n in range(count)
+    ]
+
+
+def test_ten_failures_from_ten_addresses_lock_the_user_name_everywhere(client, clinician):
+    assert fail_from_many_addresses(client, clinician.username, 10) == [200] * 9 + [429]
+    response = log_in(client, clinician.username, PASSWORD, address=ELSEWHERE)
+    assert response.status_code == 429
+    assert LOCK_MESSAGE in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_nine_failures_from_nine_addresses_do_not_lock_the_user_name(client, clinician):
+    assert fail_from_many_addresses(client, clinician.username, 9) == [200] * 9
+    assert log_in(client, clinician.username, PASSWORD, address=ELSEWHERE).status_code == 302
+
+
+def test_the_user_name_lock_is_the_same_page_for_an_unknown_user_name(client, clinician):
+    fail_from_many_addresses(client, clinician.username, 10)
+    fail_from_many_addresses(client, "no-such-person", 10, first=100)
+    existing = log_in(client, clinician.username, PASSWORD, address=ELSEWHERE)
+    unknown = log_in(client, "no-such-person", PASSWORD, address=ELSEWHERE)
+    assert unknown.status_code == existing.status_code == 429
+    assert unknown.content == existing.content
+
+
+@override_settings(AXES_CLIENT_IP_CALLABLE="registry.security.client_ip_behind_proxy", REGISTRY_TRUSTED_PROXY_COUNT=1)
+def test_a_fresh_x_forwarded_for_per_attempt_through_the_proxy_still_locks_the_user_name(client, clinician):
+    statuses = [
+        log_in(
+            client, clinician.username, "wrong-password-000", "127.0.0.1", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}"
+        ).status_code
+        for n in range(10)
+    ]
+    assert statuses == [200] * 9 + [429]
+    assert AccessAttempt.objects.filter(username=clinician.username).count() == 10  # ten "addresses"
+    response = log_in(client, clinician.username, PASSWORD, "127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.200")
+    assert response.status_code == 429
+
+
+@override_settings(AXES_CLIENT_IP_CALLABLE="registry.security.client_ip_behind_proxy", REGISTRY_TRUSTED_PROXY_COUNT=1)
+def test_a_fresh_x_forwarded_for_sent_straight_to_gunicorn_is_ignored(client, clinician):
+    statuses = [
+        log_in(
+            client, clinician.username, "wrong-password-000", HERE, HTTP_X_FORWARDED_FOR=f"203.0.113.{n}"
+        ).status_code
+        for n in range(5)
+    ]
+    assert statuses == [200, 200, 200, 200, 429]  # the per-address lock, on the real address
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {HERE}
+
+
+def test_a_stranger_cannot_keep_a_clinician_locked_beyond_the_cool_off(client, clinician):
+    fail_from_many_addresses(client, clinician.username, 10)
+    # Carrying on while locked is refused and not counted: the lock is not stretched.
+    assert fail_from_many_addresses(client, clinician.username, 20, first=50) == [429] * 20
+    assert sum(AccessAttempt.objects.values_list("failures_since_start", flat=True)) == 10
+    assert log_in(client, clinician.username, PASSWORD, address=ELSEWHERE).status_code == 429
+    for attempt in AccessAttempt.objects.all():
+        attempt.attempt_time -= timedelta(minutes=10, seconds=1)
+        attempt.save()
+    response = log_in(client, clinician.username, PASSWORD, address=ELSEWHERE)
+    assert response.status_code == 302
+
+
+def test_nine_minutes_later_the_user_name_is_still_locked(client, clinician):
+    fail_from_many_addresses(client, clinician.username, 10)
+    for attempt in AccessAttempt.objects.all():
+        attempt.attempt_time -= timedelta(minutes=9)
+        attempt.save()
+    assert log_in(client, clinician.username, PASSWORD, address=ELSEWHERE).status_code == 429
+
+
+def test_a_registry_admin_unlocks_a_user_name_by_deleting_its_attempts(client, clinician):
+    fail_from_many_addresses(client, clinician.username, 10)
+    AccessAttempt.objects.filter(username=clinician.username).delete()
+    assert log_in(client, clinician.username, PASSWORD, address=ELSEWHERE).status_code == 302
 
 
 # --- The security log --------------------------------------------------------------------------

@@ -277,7 +277,8 @@ def test_a_registry_admin_unlocks_a_locked_out_user(client, clinician, registry_
     log_in(client, clinician)
 
 
-def test_a_registry_admin_removes_a_lost_device(client, clinician, device, registry_admin):
+def test_a_registry_admin_removes_a_lost_device(client, clinician, device, registry_admin, centre_a):
+    centre_a.members.add(registry_admin)  # the clinician's account is theirs to manage
     client.force_login(registry_admin)
     response = client.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
     assert response.status_code == 302

@@ -171,6 +171,14 @@ def inspect_archive(data, unreadable, limit, part_limit, keep=None):
     return kept
 
 
+def limits():
+    """The limits of an upload, in words for the import page."""
+    return (
+        f"A file may be up to {megabytes(MAX_BYTES)}; a workbook may unpack to {megabytes(MAX_INFLATED_BYTES)} "
+        f"(a ZIP of CSV files to {megabytes(MAX_BYTES)}), and a cell may hold {MAX_CELL_CHARACTERS:,} characters."
+    )
+
+
 def column_label(rows, c):
     """A column's header, for messages; its number when the header row is not read yet."""
     return rows[0][c] if rows and c < len(rows[0]) and rows[0][c] else f"column {c + 1}"

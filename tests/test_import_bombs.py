@@ -298,5 +298,6 @@ def test_web_upload_of_a_bomb_shows_the_message_next_to_the_file_field(registry_
     page = response.content.decode()
     field = page.index('id="import-file"')
     message = page.index('id="import-file-error"')
-    assert 'aria-describedby="import-file-error"' in page[field - 200 : message]
+    assert 'aria-describedby="import-file-error import-limits"' in page[field - 200 : message]
     assert "longer than 32,767 characters" in page[message : page.index("</div>", message)]
+    assert "a workbook may unpack to 64 MB" in page

@@ -84,7 +84,7 @@ def megabytes(size):
 
 
 #: In XML, a declaration of entities, which could expand without limit: a workbook never has one.
-DOCTYPES = tuple(b"<!DOCTYPE".decode().encode(codec) for codec in ("utf-8", "utf-16-le", "utf-16-be"))
+DOCTYPES = tuple("<!DOCTYPE".encode(codec) for codec in ("utf-8", "utf-16-le", "utf-16-be"))
 #: Bytes of XML between two angle brackets that may hold one cell's text: each character may take up
 #: to twelve bytes as a character reference (&#x0010FFFF;).
 MAX_XML_RUN = MAX_CELL_CHARACTERS * 12
@@ -105,12 +105,11 @@ class XmlScanner:
                 "the file is damaged or hostile."
             )
         self.tail = chunk[-24:]
-        pieces = chunk.replace(b">", b"<").split(b"<")
-        self.run += len(pieces[0])
-        longest = max(self.run, *map(len, pieces[1:-1])) if len(pieces) > 2 else self.run
+        pieces = chunk.replace(b">", b"<").split(b"<")  # the text and tags between angle brackets
+        longest = self.run = self.run + len(pieces[0])  # continues the previous chunk's last piece
         if len(pieces) > 1:
+            longest = max(longest, *map(len, pieces[1:]))
             self.run = len(pieces[-1])
-            longest = max(longest, self.run)
         if longest > MAX_XML_RUN:
             raise ImportRefused(
                 f"The workbook holds a cell longer than {MAX_CELL_CHARACTERS:,} characters, the most a "

@@ -301,3 +301,15 @@ def test_web_upload_of_a_bomb_shows_the_message_next_to_the_file_field(registry_
     assert 'aria-describedby="import-file-error import-limits"' in page[field - 200 : message]
     assert "longer than 32,767 characters" in page[message : page.index("</div>", message)]
     assert "a workbook may unpack to 64 MB" in page
+
+
+def test_the_xml_check_sees_across_the_chunks_it_is_given():
+    scanner = imports.XmlScanner("xl/worksheets/sheet1.xml")
+    scanner.feed(b"<worksheet><!DOC")
+    with pytest.raises(ImportRefused, match="declares XML entities"):
+        scanner.feed(b"TYPE x []>")
+    scanner = imports.XmlScanner("xl/sharedStrings.xml")
+    scanner.feed(b"<si><t>" + b"a" * imports.MAX_XML_RUN + b"</t></si><si><t>")
+    with pytest.raises(ImportRefused, match="longer than 32,767 characters"):
+        for _ in range(imports.MAX_XML_RUN // 1000 + 1):
+            scanner.feed(b"b" * 1000)

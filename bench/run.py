@@ -59,7 +59,7 @@ CLINICAL_TABLES = [
     "cases_assessment",
     "cases_dataquery",
     "cases_dataquerymessage",  # counted in the Data queries sheet
-    "cases_checkliststatement",  # read with the cases for the Summary table
+    "cases_checkliststatement",
     "cases_discrepancyacknowledgement",  # read with the cases for the Summary table
 ]
 #: ... the lookup tables the sheets take names from (centre codes, usernames, funding labels), with
@@ -76,6 +76,7 @@ HISTORY_TABLES = [
     "cases_historicalmscadministration",
     "cases_historicaladverseevent",
     "cases_historicalassessment",
+    "cases_historicalcheckliststatement",
     "cases_historicaldataquery",
 ]
 TODO = "exports not yet implemented"

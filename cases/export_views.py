@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from .exports import CONTENT_TYPES, EXTENSIONS, ExportOptions, ExportRefused, can_export_identifiable, export_registry
 from .filters import PatientFilter
-from .imports import IMPORT_ORDER, ImportRefused, import_file, read_uploaded_file
+from .imports import IMPORT_ORDER, ImportRefused, import_file, limits, read_uploaded_file
 from .models import ExportFormat, Patient
 
 SESSION_KEY = "cases_import_upload"
@@ -71,7 +71,7 @@ def export(request):
 @permission_required("cases.import_registry", raise_exception=True)
 def import_upload(request):
     """Upload, then a dry run: the preview of what would change, or every problem."""
-    context = {"sheets": IMPORT_ORDER}
+    context = {"sheets": IMPORT_ORDER, "limits": limits()}
     if request.method == "POST" and request.FILES.get("file"):
         upload = request.FILES["file"]
         request.session.pop(SESSION_KEY, None)

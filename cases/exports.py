@@ -36,6 +36,7 @@ from django.utils.text import capfirst
 from .models import (
     AdverseEvent,
     Assessment,
+    ChecklistStatement,
     DataQuery,
     ExportFormat,
     ExportLog,
@@ -480,6 +481,26 @@ def build_sheets():
     )
     assessments.timings = with_timings(Assessment, assessments.columns, ("", "time"))
 
+    statement_fields = {f.name: f for f in ChecklistStatement._meta.concrete_fields}
+    statements = Sheet(
+        "Checklist statements",
+        ChecklistStatement,
+        [
+            *case_keys("patient"),
+            column_for(statement_fields["item"], header="Checklist item"),
+            column_for(statement_fields["statement"]),
+            column_for(statement_fields["follow_up_months"]),
+            column_for(statement_fields["note"]),
+        ],
+        key=["Centre", "Study ID", "Checklist item"],
+        patient_path="patient",
+        order_by=("patient__centre__code", "patient__study_id", "item", "id"),
+    )
+    statements.columns[2].meaning = "The safety-reporting checklist item the statement answers."
+    statements.columns[
+        3
+    ].meaning = "An explicit answer where the case records nothing for the item, so silence is never read as 'none'."
+
     query_fields = {f.name: f for f in DataQuery._meta.concrete_fields}
     queries = Sheet(
         "Data queries",
@@ -500,11 +521,12 @@ def build_sheets():
     )
     queries.columns[5].kind = "text"  # a timestamp of the review, not a clinical date
     queries.columns[5].identifying = False
-    for sheet in (patient, previous, medications, providers, products, administrations, events, assessments):
+    sheets = [patient, previous, medications, providers, products, administrations, events, assessments, statements]
+    for sheet in sheets:
         headers = [c.header for c in sheet.columns]
         assert len(headers) == len(set(headers)), f"duplicate headers in {sheet.name}"
         assert set(sheet.key) <= set(headers), f"unknown key column in {sheet.name}"
-    return [patient, previous, medications, providers, products, administrations, events, assessments, queries]
+    return [*sheets, queries]
 
 
 SHEETS = build_sheets()

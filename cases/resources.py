@@ -12,6 +12,7 @@ database ids:
 - MSC administration: (centre, study ID, administration number)
 - adverse event: (centre, study ID, description, category, onset age, onset day)
 - assessment: (centre, study ID, timepoint, age, day)
+- checklist statement: (centre, study ID, checklist item)
 
 Rows are looked up among the records the importing user may see (`visible_to`); imported saves are
 recorded in the audit trail under that user with the reason "Imported from <file name>".
@@ -30,7 +31,15 @@ from registry.models import Centre
 from registry.roles import sees_all_centres
 
 from .exports import IMPORTABLE, SHEETS, Sheet, csv_safe
-from .models import FundingSource, MedicationCourse, MscAdministration, MscProduct, MscProvider, Patient
+from .models import (
+    ChecklistStatement,
+    FundingSource,
+    MedicationCourse,
+    MscAdministration,
+    MscProduct,
+    MscProvider,
+    Patient,
+)
 
 # ---- Widgets: cell text <-> Python values, with messages a data manager can act on -------------------
 
@@ -713,6 +722,8 @@ class SheetResource(resources.ModelResource):
         instance._change_reason = f"Imported from {self.filename}"
         if isinstance(instance, Patient) and instance.pk is None and self.user is not None:
             instance.created_by = self.user
+        if isinstance(instance, ChecklistStatement) and self.user is not None:
+            instance.stated_by = self.user  # as the checklist form records who stated it
 
     def save_m2m(self, instance, row, **kwargs):
         instance._history_user = self.user

@@ -58,6 +58,7 @@ def test_workbook_has_every_sheet(case_a, reviewer):
         "MSC administrations",
         "Adverse events",
         "Assessments",
+        "Checklist statements",
         "Data queries",
         "Data dictionary",
         "Audit log",
@@ -76,7 +77,7 @@ def test_deidentified_has_no_dates_and_no_free_text(case_a, reviewer):
     case_a.family_history = "Grandmother Jane Doe, SLE"
     case_a.save()
     workbook = xlsx(reviewer)
-    for name in workbook.sheetnames[:9]:
+    for name in workbook.sheetnames[:10]:
         header = rows(workbook, name)[0]
         assert not [h for h in header if h.endswith(" date")], name
         assert "Family history" not in header and "Note" not in header and "Source passage" not in header
@@ -172,7 +173,7 @@ def test_clinicians_may_not_export(case_a, clinician, client):
 def test_dictionary_describes_every_exported_column(case_a, registry_admin):
     workbook = xlsx(registry_admin, identifiable=True, include_free_text=True)
     described = {(r[0], r[1]) for r in rows(workbook, "Data dictionary")[1:]}
-    for name in workbook.sheetnames[:9]:
+    for name in workbook.sheetnames[:10]:
         for header in rows(workbook, name)[0]:
             assert (name, header) in described
     cells = next(r for r in rows(workbook, "Data dictionary") if r[1] == "Cells (x10^6)")

@@ -168,3 +168,58 @@ def test_web_refuses_a_hostile_file_with_a_message(centre_a, registry_admin, cli
     upload.name = "x.bin"
     response = client.post(reverse("cases:import"), {"file": upload})
     assert response.status_code == 400 and b"not a spreadsheet" in response.content
+
+
+STATEMENTS = "Centre,Study ID,Checklist item,Statement,Follow-up (months)\n"
+
+
+def test_checklist_statements_are_imported_by_case_and_item(case_a, registry_admin):
+    from cases.models import ChecklistItem, ChecklistStatement
+
+    label = ChecklistItem.OUTCOME_SOURCES.label
+    csv = STATEMENTS + f'SYN-A,SYN-A-0001,"{label}",Unknown,\n'
+    csv += "SYN-A,SYN-A-0001,adverse_events,None,12\n"
+    report = import_file("Checklist statements.csv", csv.encode(), registry_admin, dry_run=False)
+    assert report.saved, report.problems
+    saved = ChecklistStatement.objects.filter(patient=case_a, stated_by=registry_admin)
+    assert sorted(saved.values_list("item", "statement", "follow_up_months")) == [
+        ("adverse_events", "none", 12),
+        ("outcome_sources", "unknown", None),
+    ]
+    reason = saved.get(item="outcome_sources").history.get().history_change_reason
+    assert reason == "Imported from Checklist statements.csv"
+    again = import_file("Checklist statements.csv", csv.encode(), registry_admin, dry_run=False)
+    assert again.sheets[0].unchanged == 2
+
+
+def test_a_statement_of_no_adverse_events_without_follow_up_is_refused_by_row(case_a, registry_admin):
+    csv = STATEMENTS + "SYN-A,SYN-A-0001,adverse_events,None,\n"
+    report = import_file("Checklist statements.csv", csv.encode(), registry_admin, dry_run=False)
+    assert report.problems == [
+        "Checklist statements, row 2: Say over how many months of follow-up no adverse event occurred."
+    ]
+    assert not case_a.checklist_statements.filter(item="adverse_events").exists()
+
+
+def test_checklist_statements_of_a_verified_case_are_not_imported(case_a, registry_admin):
+    case_a.review_status = "verified"
+    case_a.save()
+    csv = STATEMENTS + "SYN-A,SYN-A-0001,outcome_sources,Unknown,\n"
+    report = import_file("Checklist statements.csv", csv.encode(), registry_admin, dry_run=False)
+    assert "locked" in report.problems[0]
+    assert not case_a.checklist_statements.filter(item="outcome_sources").exists()
+
+
+def test_checklist_statements_of_a_case_in_another_centre_are_refused(case_a, centre_b, registry_admin):
+    registry_admin.centres.set([centre_b])
+    registry_admin.groups.first().permissions.remove(
+        *registry_admin.groups.first().permissions.filter(codename="see_all_centres")
+    )
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.get(pk=registry_admin.pk)
+    csv = STATEMENTS + "SYN-A,SYN-A-0001,outcome_sources,Unknown,\n"
+    report = import_file("Checklist statements.csv", csv.encode(), admin, dry_run=False)
+    assert report.problems
+    assert report.problems[0].startswith("Checklist statements, row 2, Study ID: No case SYN-A-0001")
+    assert not case_a.checklist_statements.filter(item="outcome_sources").exists()

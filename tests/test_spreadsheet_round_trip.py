@@ -1,6 +1,7 @@
 """Round trip: export the whole registry, import it into an empty database, export again, and find
 the same data sheet by sheet (the About and Audit log sheets describe the export and the import,
-so they differ by design)."""
+so they differ by design). The checklist statements travel too, so a re-imported case that was
+complete can still be submitted."""
 
 import io
 from decimal import Decimal
@@ -9,11 +10,15 @@ import openpyxl
 import pytest
 from django.core.management import call_command
 
+from cases import workflow
+from cases.checklist import missing_for_submission
 from cases.exports import ExportOptions, export_registry
 from cases.imports import import_file
+from cases.management.commands.load_published_series import CENTRE_CODE
 from cases.models import (
     AdverseEvent,
     Assessment,
+    ChecklistStatement,
     MedicationCourse,
     MscAdministration,
     MscProduct,
@@ -32,6 +37,7 @@ from tests.factories import (
 )
 
 CLINICAL = [
+    ChecklistStatement,
     AdverseEvent,
     MscAdministration,
     MscProduct,
@@ -54,6 +60,8 @@ def synthetic_cases(centre, count=3):
         MedicationCourseFactory(patient=patient, note='=HYPERLINK("http://x")', frequency="+weekly")
         AdverseEventFactory(patient=patient, administration=first, description="@fever -3 days")
         AssessmentFactory(patient=patient, days_from_first_msc=-10)
+        ChecklistStatement.objects.create(patient=patient, item="cost", statement="unknown", note="=not asked")
+        ChecklistStatement.objects.create(patient=patient, item="confounders", statement="none")
 
 
 def workbook(user, **options):
@@ -69,7 +77,7 @@ def sheets_of(data):
 
 def empty_registry():
     for model in CLINICAL:
-        for record in model._default_manager.all() if model is MscProvider else model.all_objects.all():
+        for record in getattr(model, "all_objects", model._default_manager).all():
             record.delete()
 
 
@@ -96,6 +104,7 @@ def test_export_import_export_gives_the_same_workbook(whole_registry, registry_a
     for name in before.keys() - COMPARED_APART:
         assert before[name] == after[name], name
     assert len(before["Patients"]) == 1 + 3 + 3
+    assert len(before["Checklist statements"]) == 1 + ChecklistStatement.objects.count()
 
 
 def test_reimporting_an_export_changes_nothing(whole_registry, registry_admin):
@@ -118,3 +127,23 @@ def test_csv_zip_round_trip_restores_formula_like_text_exactly(db, centre_a, reg
     assert course.note == '=HYPERLINK("http://x")'
     assert course.frequency == "+weekly"
     assert AdverseEvent.objects.get().description == "@fever -3 days"
+
+
+def test_a_reimported_complete_case_can_be_submitted(whole_registry, registry_admin):
+    data = workbook(registry_admin, identifiable=True, include_free_text=True)
+    complete = [p.study_id for p in Patient.objects.filter(centre__code=CENTRE_CODE) if not missing_for_submission(p)]
+    assert complete, "the published series has cases whose checklist is complete"
+    stated = ("patient__study_id", "item", "statement", "follow_up_months", "note")
+    statements = sorted(ChecklistStatement.objects.values_list(*stated))
+    empty_registry()
+
+    report = import_file("registry.xlsx", data, registry_admin, dry_run=False)
+    assert report.problems == []
+    assert sorted(ChecklistStatement.objects.values_list(*stated)) == statements
+    assert set(ChecklistStatement.objects.values_list("stated_by", flat=True)) == {registry_admin.pk}
+    for study_id in complete:
+        patient = Patient.objects.get(centre__code=CENTRE_CODE, study_id=study_id)
+        assert patient.review_status == "draft"
+        assert missing_for_submission(patient) == []
+        workflow.submit(patient, registry_admin)
+        assert Patient.objects.get(pk=patient.pk).review_status == "submitted"

@@ -67,6 +67,11 @@ class ChecklistStatement(models.Model):
     def __str__(self):
         return f"{self.get_item_display()}: {self.get_statement_display()}"
 
+    @property
+    def case(self):
+        """The case the statement belongs to: a verified (locked) case's statements are locked too."""
+        return self.patient
+
 
 class DiscrepancyAcknowledgement(models.Model):
     """A reviewer has looked at a data-quality discrepancy and accepted it, with the reason."""

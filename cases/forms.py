@@ -26,7 +26,7 @@ from .models import (
     Patient,
     PreviousDiagnosis,
 )
-from .models.common import TimingPrecision, TimingUnit
+from .models.common import TimingPrecision, TimingUnit, plain_number
 
 
 def source():
@@ -56,13 +56,16 @@ class TimeFromFirstMsc:
             help_text="How long after the first MSC administration (negative = before it), in the unit below: "
             "'4' and 'months' for month 4. Whole days or weeks; months may have one decimal.",
         )
+        form.fields[self.unit].label = (
+            f"{prefix.capitalize()}: unit of time from first MSC" if prefix else "Unit of time from first MSC"
+        )
         form.fields[self.unit].choices = TimingUnit.choices
         form.fields[self.unit].required = False
         instance = form.instance
         days, unit = getattr(instance, self.offset), getattr(instance, self.unit) or TimingUnit.DAYS
         form.initial[self.unit] = unit
         if days is not None:
-            form.initial[self.offset] = timing.amount_in(days, unit)
+            form.initial[self.offset] = plain_number(timing.amount_in(days, unit))
 
     def clean(self, cleaned_data):
         if self.offset in self.form.errors:

@@ -68,9 +68,9 @@ def test_four_months_entered_are_stored_in_days_and_shown_back_as_month_4(patien
     assert saved.timing_precision == "month"  # left 'unknown': a time in months is known to the month
 
     edit = AssessmentForm(instance=saved, patient=patient)
-    assert edit.initial["days_from_first_msc"] == Decimal("4.0")
+    assert edit.initial["days_from_first_msc"] == "4"
     assert edit.initial["offset_unit"] == "months"
-    again = assessment_form(patient, instance=saved, days_from_first_msc="4.0", offset_unit="months")
+    again = assessment_form(patient, instance=saved, days_from_first_msc="4", offset_unit="months")
     assert again.is_valid(), again.errors
     assert again.save().days_from_first_msc == 122
 
@@ -223,7 +223,12 @@ def test_the_unit_is_exported_and_imported_back(patient, registry_admin):
     AssessmentFactory(
         patient=patient, timepoint="after_msc", age_years=None, days_from_first_msc=122, offset_unit="months"
     )
-    sheet = sheets_of(workbook(registry_admin))["Assessments"]
+    sheets = sheets_of(workbook(registry_admin))
+    dictionary = {(row[0], row[1]): row for row in sheets["Data dictionary"]}
+    assert dictionary["Assessments", "Time: unit of time from first MSC"][5] == "Days; Weeks; Months"
+    assert dictionary["Medications", "Stop: unit of time from first MSC"][2] == "stop_offset_unit"
+    assert dictionary["Patients", "Age at first MSC (years)"][4] == "years"
+    sheet = sheets["Assessments"]
     header, row = sheet[0], sheet[1]
     assert row[header.index("Time: unit of time from first MSC")] == "Months"
     assert row[header.index("Time: days from first MSC")] == 122

@@ -592,6 +592,7 @@ def first_msc_anchors(options):
                 date=day,
                 age_years=age,
                 days_from_first_msc=offset,
+                offset_unit="",  # the anchor's unit plays no part in what is derived from it
                 timing_precision=precision,
                 timing_estimated=False,
             )

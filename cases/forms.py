@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from registry.models import Centre
 from registry.roles import sees_all_centres
 
+from . import timing
 from .history import edit_conflict
 from .models import (
     AdverseEvent,
@@ -25,6 +26,7 @@ from .models import (
     Patient,
     PreviousDiagnosis,
 )
+from .models.common import TimingPrecision, TimingUnit, plain_number
 
 
 def source():
@@ -34,9 +36,58 @@ def source():
 
 def timing_fields(prefix=""):
     """The fields of one `cases.models.common.timing` block, in reading order."""
-    if not prefix:
-        return ["date", "age_years", "days_from_first_msc", "timing_precision", "timing_estimated"]
-    return [f"{prefix}_{name}" for name in ("date", "age_years", "days_from_first_msc", "precision", "estimated")]
+    return list(timing.Moment.fields(prefix))
+
+
+class TimeFromFirstMsc:
+    """The 'time from first MSC' of one timing block, entered as a number and a unit (days, weeks or
+    months) and stored in days (`cases.timing.days_in`); an edit shows it back as entered."""
+
+    LIMIT_DAYS = 36525
+
+    def __init__(self, form, prefix):
+        self.form = form
+        self.date, self.age, self.offset, self.unit, self.precision, _ = timing.Moment.fields(prefix)
+        form.fields[self.offset] = forms.DecimalField(
+            label=f"{prefix.capitalize()}: time from first MSC" if prefix else "Time from first MSC",
+            required=False,
+            max_digits=8,
+            decimal_places=1,
+            help_text="How long after the first MSC administration (negative = before it), in the unit below: "
+            "'4' and 'months' for month 4. Whole days or weeks; months may have one decimal.",
+        )
+        form.fields[self.unit].label = (
+            f"{prefix.capitalize()}: unit of time from first MSC" if prefix else "Unit of time from first MSC"
+        )
+        form.fields[self.unit].choices = TimingUnit.choices
+        form.fields[self.unit].required = False
+        instance = form.instance
+        days, unit = getattr(instance, self.offset), getattr(instance, self.unit) or TimingUnit.DAYS
+        form.initial[self.unit] = unit
+        if days is not None:
+            form.initial[self.offset] = plain_number(timing.amount_in(days, unit))
+
+    def clean(self, cleaned_data):
+        if self.offset in self.form.errors:
+            return
+        amount, unit = cleaned_data.get(self.offset), cleaned_data.get(self.unit) or TimingUnit.DAYS
+        if amount is None:
+            cleaned_data[self.unit] = ""
+            return
+        if unit != TimingUnit.MONTHS and amount != amount.to_integral_value():
+            self.form.add_error(self.offset, f"Give whole {unit}; only months may have a decimal.")
+            return
+        days = timing.days_in(amount, unit)
+        if abs(days) > self.LIMIT_DAYS:
+            self.form.add_error(
+                self.offset,
+                f"The time from the first MSC must be within 100 years of it "
+                f"(between -{self.LIMIT_DAYS} and {self.LIMIT_DAYS} days).",
+            )
+            return
+        cleaned_data[self.offset], cleaned_data[self.unit] = days, unit
+        if cleaned_data.get(self.precision) == TimingPrecision.UNKNOWN and unit != TimingUnit.DAYS:
+            cleaned_data[self.precision] = TimingPrecision.WEEK if unit == TimingUnit.WEEKS else TimingPrecision.MONTH
 
 
 RANGE_VALIDATORS = (MinValueValidator, MaxValueValidator)
@@ -72,6 +123,11 @@ class ClinicalForm(forms.ModelForm):
                 # greater than or equal to 0." before the model can say which range applies; leave the
                 # range to the model's validators and their message.
                 field.validators = [v for v in field.validators if not isinstance(v, RANGE_VALIDATORS)]
+        self.times_from_first_msc = [
+            TimeFromFirstMsc(self, name.removesuffix("days_from_first_msc").removesuffix("_"))
+            for name in list(self.fields)
+            if name.endswith("days_from_first_msc")
+        ]
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.render_hidden_fields = True  # the signed version travels in a hidden field
@@ -89,6 +145,8 @@ class ClinicalForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
+        for time in self.times_from_first_msc:
+            time.clean(cleaned_data)
         if self.instance.pk and "version" in cleaned_data:
             conflict = edit_conflict(self.instance, cleaned_data["version"])
             if conflict:
@@ -134,6 +192,7 @@ class PatientForm(ClinicalForm):
             "criteria_items",
             "age_at_onset_years",
             "age_at_diagnosis_years",
+            "age_at_first_msc_years",
             "age_at_last_follow_up_years",
             "family_history",
             "ana_titre",
@@ -189,7 +248,13 @@ class PatientForm(ClinicalForm):
                 "criteria_items",
                 "family_history",
             ),
-            Fieldset("Ages", "age_at_onset_years", "age_at_diagnosis_years", "age_at_last_follow_up_years"),
+            Fieldset(
+                "Ages",
+                "age_at_onset_years",
+                "age_at_diagnosis_years",
+                "age_at_first_msc_years",
+                "age_at_last_follow_up_years",
+            ),
             Fieldset(
                 "Serology at diagnosis",
                 "ana_titre",

@@ -157,11 +157,12 @@ def summary_row(patient):
     timed = timed_assessments(patient, first)
     pga_before, pga_after = before_after(patient, "patient_global", timed)
     measure, activity_before, activity_after = disease_activity(patient, timed)
+    age_at_msc = patient.age_at_first_msc
     return [
         patient.study_id,
         short_diagnosis(patient),
         _number(patient.age_at_onset_years),
-        _number(first.age_years if first else None),
+        _number(age_at_msc.years if age_at_msc else None),
         _number(patient.age_at_last_follow_up_years),
         source_text(patient),
         dose_text(admins),
@@ -178,6 +179,7 @@ SUMMARY_PATIENT_FIELDS = (
     "diagnosis",
     "diagnosis_detail",
     "age_at_onset_years",
+    "age_at_first_msc_years",
     "age_at_last_follow_up_years",
 )
 

@@ -424,6 +424,7 @@ class CaseGenerator:
                 dose_unit=unit,
                 frequency=frequency,
                 start_days_from_first_msc=start,
+                start_offset_unit="days",
                 start_age_years=self.age_at(start),
                 start_precision=rng.choice(["month", "month", "year", "day"]),
                 start_estimated=rng.random() < 0.3,
@@ -454,6 +455,7 @@ class CaseGenerator:
 
     def stop(self, course, days, reason, decided_by, knew, relation):
         course.stop_days_from_first_msc = days
+        course.stop_offset_unit = "days"
         course.stop_age_years = self.age_at(days)
         course.stop_precision = course.start_precision
         course.reason_stopped = reason
@@ -523,6 +525,7 @@ class CaseGenerator:
                 weight_kg=dec2(weight),
                 reported_dose_millions_per_kg=dec3(reported) if reported else None,
                 days_from_first_msc=days,
+                offset_unit="days",
                 age_years=self.age_at(days),
                 timing_precision=rng.choice(["day", "week", "month"]),
                 timing_estimated=rng.random() < 0.25,
@@ -544,6 +547,7 @@ class CaseGenerator:
         return AdverseEvent(
             patient=case.patient,
             onset_days_from_first_msc=days,
+            onset_offset_unit="days",
             onset_age_years=self.age_at(days),
             onset_precision=self.rng.choice(["day", "week"]),
             abstracted_from=SYNTHETIC,
@@ -650,6 +654,7 @@ class CaseGenerator:
                         relation_to_msc="after",
                         is_ongoing=True,
                         start_days_from_first_msc=start,
+                        start_offset_unit="days",
                         start_age_years=self.age_at(start),
                         start_precision="month",
                         note="Restarted after the flare.",
@@ -677,6 +682,7 @@ class CaseGenerator:
                 patient=case.patient,
                 timepoint=timepoint,
                 days_from_first_msc=day,
+                offset_unit="days",
                 age_years=self.age_at(day),
                 timing_precision=rng.choice(["day", "month"]),
                 patient_global=dec1(10 * family_view),

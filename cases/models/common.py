@@ -112,6 +112,19 @@ class TimingPrecision(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+class TimingUnit(models.TextChoices):
+    """The unit a time from the first MSC was given in. It is stored in days and shown back in this
+    unit, so '4 months' reads 'month 4', not '3.9 months'."""
+
+    DAYS = "days", "Days"
+    WEEKS = "weeks", "Weeks"
+    MONTHS = "months", "Months"
+
+
+#: Days in one of each unit: the one conversion between days and weeks or months.
+DAYS_PER_UNIT = {TimingUnit.DAYS: Decimal(1), TimingUnit.WEEKS: Decimal(7), TimingUnit.MONTHS: DAYS_PER_MONTH}
+
+
 class Currency(models.TextChoices):
     USD = "USD", "US dollar"
     EUR = "EUR", "Euro"
@@ -199,8 +212,12 @@ def timing(prefix, label):
     The paper gives ages and months after the first MSC treatment, rarely dates, so a time is any
     of: a date, an age, an offset in days from the first MSC administration, each optional, with
     a precision and an 'estimated' flag. `cases.timing` derives the missing ones for exports.
+    The offset keeps the unit it was given in (days, weeks or months) so it is shown back that way;
+    an offset saved without one was given in days, as its field says, and a unit without an offset
+    is dropped, so that the unit is set exactly when the offset is.
     """
     p = f"{prefix}_" if prefix else ""
+    offset, unit = f"{p}days_from_first_msc", f"{p}offset_unit"
     precision = f"{p}precision" if prefix else "timing_precision"
     estimated = f"{p}estimated" if prefix else "timing_estimated"
     cap = label.capitalize()
@@ -228,6 +245,14 @@ def timing(prefix, label):
             validators=between(-36525, 36525, f"{cap} days from first MSC" if prefix else "Days from first MSC"),
             help_text="Days after the first MSC administration (negative = before it).",
         ),
+        unit: models.CharField(
+            f"{label}: unit of time from first MSC",
+            max_length=6,
+            choices=TimingUnit.choices,
+            blank=True,
+            help_text="How the time from the first MSC was given (days, weeks or months); it is shown back "
+            "that way and stored in days.",
+        ),
         precision: models.CharField(
             f"{label} precision",
             max_length=8,
@@ -237,7 +262,24 @@ def timing(prefix, label):
         estimated: models.BooleanField(f"{label} estimated", default=False),
         "Meta": type("Meta", (), {"abstract": True}),
     }
-    return type(f"{cap.replace(' ', '')}Timing", (models.Model,), attrs)
+    block = type(f"{cap.replace(' ', '')}Timing", (models.Model,), attrs)
+
+    def match_unit_to_offset(record):
+        if getattr(record, offset) is None:
+            setattr(record, unit, "")
+        elif not getattr(record, unit):
+            setattr(record, unit, TimingUnit.DAYS)
+
+    def clean_fields(self, exclude=None):
+        match_unit_to_offset(self)
+        super(block, self).clean_fields(exclude=exclude)
+
+    def save(self, *args, **kwargs):
+        match_unit_to_offset(self)
+        super(block, self).save(*args, **kwargs)
+
+    block.clean_fields, block.save = clean_fields, save
+    return block
 
 
 OnsetTiming = timing("onset", "onset")
@@ -255,6 +297,13 @@ def timing_checks(model, *prefixes):
         checks += [
             range_check(f"{field}age_years", 0, 30, f"{name}_age_between_0_and_30"),
             range_check(f"{field}days_from_first_msc", -36525, 36525, f"{name}_offset_within_100_years"),
+            models.CheckConstraint(
+                condition=Q(**{f"{field}days_from_first_msc__isnull": True, f"{field}offset_unit": ""})
+                | (Q(**{f"{field}days_from_first_msc__isnull": False}) & ~Q(**{f"{field}offset_unit": ""})),
+                name=f"{name}_offset_unit_given_with_offset",
+                violation_error_message="Give the unit of the time from the first MSC (days, weeks or months), "
+                "and only with that time.",
+            ),
         ]
     return checks
 

@@ -196,6 +196,16 @@ class Patient(Withdrawable, Versioned, Abstracted):
         validators=between(0, 30, "Age at diagnosis"),
         help_text="0-30 years.",
     )
+    age_at_first_msc_years = models.DecimalField(
+        "age at first MSC (years)",
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=between(0, 30, "Age at first MSC"),
+        help_text="0-30 years. Needed only when no record gives it: the first MSC administration's age, or "
+        "another record's age with its date or time from the first MSC.",
+    )
     age_at_last_follow_up_years = models.DecimalField(
         "age at last follow-up (years)",
         max_digits=4,
@@ -307,6 +317,7 @@ class Patient(Withdrawable, Versioned, Abstracted):
             ),
             range_check("age_at_onset_years", 0, 21, "age_at_onset_between_0_and_21"),
             range_check("age_at_diagnosis_years", 0, 30, "age_at_diagnosis_between_0_and_30"),
+            range_check("age_at_first_msc_years", 0, 30, "age_at_first_msc_between_0_and_30"),
             range_check("age_at_last_follow_up_years", 0, 30, "age_at_follow_up_between_0_and_30"),
             positive_check("total_cost_amount", "total_cost_not_negative", strictly=False),
             range_check("ana_titre", 1, 100000, "ana_titre_between_1_and_100000"),
@@ -362,6 +373,17 @@ class Patient(Withdrawable, Versioned, Abstracted):
     @property
     def is_draft(self):
         return self.review_status == ReviewStatus.DRAFT
+
+    @property
+    def age_at_first_msc(self):
+        """The age at the first MSC administration and where it comes from (`cases.timing.AgeAtFirstMsc`),
+        or None. Reads the case's administrations and assessments, prefetched when there are many cases."""
+        from ..timing import Moment, age_at_first_msc, first_msc
+
+        administrations = [a for product in self.products.all() for a in product.administrations.all()]
+        others = [(f"MSC administration #{a.sequence}", Moment.of(a)) for a in administrations]
+        others += [(f"the assessment '{a.get_timepoint_display()}'", Moment.of(a)) for a in self.assessments.all()]
+        return age_at_first_msc(first_msc(administrations), self.age_at_first_msc_years, others)
 
     @property
     def ana_titre_display(self):

@@ -5,7 +5,6 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from cases import bulk_copy
 from cases.audit import history_writing_bulk
 from cases.models import (
     AdverseEvent,
@@ -17,8 +16,9 @@ from cases.models import (
     Patient,
     PreviousDiagnosis,
 )
-from cases.synthetic import SyntheticError, generate
 from registry.models import Centre
+from synthetic import bulk_copy
+from synthetic.generator import SyntheticError, generate
 from tests.factories import MedicationCourseFactory, PatientFactory
 
 CHILDREN = {

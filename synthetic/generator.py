@@ -17,7 +17,7 @@ the audit rows carry the real time of writing, as an audit trail must.
 Speed: a chunk of cases at a time, in one transaction, so a failure leaves nothing behind, and inside
 `cases.audit.history_writing_bulk()` (the only place the audited querysets allow a bulk write). On
 PostgreSQL rows and their creation rows in the audit history are streamed with COPY
-(`cases.bulk_copy`: 10,000 cases in 40 s where bulk_create took 112 s); elsewhere they go through
+(`synthetic.bulk_copy`: 10,000 cases in 40 s where bulk_create took 112 s); elsewhere they go through
 `bulk_create` and the historical model's `bulk_history_create`. Either way the many-to-many history
 (funding sources, flares' preceding withdrawals) is written too, so each creation row is complete.
 """
@@ -31,11 +31,8 @@ from concurrency.api import disable_concurrency
 from django.db import connection, transaction
 from django.utils import timezone
 
-from registry.models import Centre
-
-from . import bulk_copy
-from .audit import history_writing_bulk
-from .models import (
+from cases.audit import history_writing_bulk
+from cases.models import (
     AdverseEvent,
     Assessment,
     MedicationCourse,
@@ -45,7 +42,10 @@ from .models import (
     Patient,
     PreviousDiagnosis,
 )
-from .models.medication import DEFAULT_CLASS
+from cases.models.medication import DEFAULT_CLASS
+from registry.models import Centre
+
+from . import bulk_copy
 
 DEFAULT_CENTRE = "SYNTHETIC"
 STUDY_ID_FORMAT = "SYN-{:06d}"

@@ -24,7 +24,7 @@ from operator import attrgetter
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models
 
-from .audit import refuse_unaudited
+from cases.audit import refuse_unaudited
 
 #: Fields whose Python value psycopg writes exactly as `get_db_prep_save` would on PostgreSQL.
 AS_IS = (

@@ -450,8 +450,8 @@ def prepare(args):
     from django.contrib.auth.models import Group
     from django.core.management import call_command
 
-    from cases.synthetic import generate
     from registry import roles
+    from synthetic.generator import generate
 
     call_command("migrate", verbosity=0)
     result = generate(args.patients, seed=args.seed, centre_code=CENTRE)

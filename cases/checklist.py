@@ -1,4 +1,4 @@
-"""The safety-reporting checklist of a case (issue 6; Wong et al. 2021, discussion).
+"""The safety-reporting checklist of a case (Wong et al. 2021, discussion).
 
 A case is complete when, for each of the eight items, it states a value or an explicit
 "none"/"unknown" (a ChecklistStatement). Silence is never read as "none": a field left at a

@@ -1,4 +1,4 @@
-"""Server-rendered SVG figures: the case timeline and the cohort's before/after figure (issue 6).
+"""Server-rendered SVG figures: the case timeline and the cohort's before/after figure.
 
 Plain SVG built from the records, no JavaScript: it prints as it shows and passes the site's CSP,
 which forbids inline style, so every colour is a presentation attribute (fill=, stroke=). Each

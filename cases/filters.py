@@ -55,8 +55,8 @@ class PatientFilter(django_filters.FilterSet):
         fields = ["study_id", "diagnosis", "centre", "review_status", "source", "route", "serious_event"]
 
     # Filters on a case's records are EXISTS subqueries, not joins: a join repeats the case once per
-    # matching record and needs DISTINCT over every column of the page and of its count (measured at
-    # 10,000 cases: 65 ms per query with DISTINCT, 2-5 ms with EXISTS).
+    # matching record and needs DISTINCT over every column of the page and of its count, many times
+    # the work of an EXISTS at registry scale.
     def filter_source(self, queryset, name, value):
         return queryset.filter(Exists(MscProduct.objects.filter(patient=OuterRef("pk"), tissue_source=value)))
 

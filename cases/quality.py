@@ -1,4 +1,4 @@
-"""Data-quality rules, in the spirit of REDCap's data-quality module (issue 6).
+"""Data-quality rules, in the spirit of REDCap's data-quality module.
 
 Each rule has a code, a title and a plain explanation, and yields the discrepancies it finds in
 one case: the record, a message and a link to the record's form. `run(queryset)` runs every rule

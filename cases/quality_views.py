@@ -1,4 +1,4 @@
-"""Pages of the safety-reporting checklist and of the data-quality rules (issue 6)."""
+"""Pages of the safety-reporting checklist and of the data-quality rules."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required

@@ -1,4 +1,4 @@
-"""The paper's Summary Table regenerated from the records, and the cohort numbers (issue 6).
+"""The paper's Summary Table regenerated from the records, and the cohort numbers.
 
 `summary_table(patients)` returns (headers, rows) for any iterable or queryset of cases; exports,
 the web page and `manage.py summary_table` all call it. Every value is read from the records
@@ -227,7 +227,7 @@ def summary_table(patients):
 
 def summary_table_rows(cases, batch_size=1000):
     """The Summary Table's rows for a queryset of any size, in the table's order, `batch_size` cases
-    at a time: the records of 10,000 cases at once took 880 MB (measured), a batch takes a tenth."""
+    at a time: the records of every case at once would grow memory with the registry, a batch keeps it bounded."""
     pks = list(cases.order_by("centre__code", "study_id").values_list("pk", flat=True))
     for start in range(0, len(pks), batch_size):
         batch = pks[start : start + batch_size]

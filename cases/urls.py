@@ -47,7 +47,7 @@ urlpatterns = [
         for action in ("answer", "close", "reopen")
     ],
     *record_patterns,
-    # Issue 6: checklist, data quality, summary table and cohort.
+    # The checklist, data quality, summary table and cohort.
     path("cases/<int:patient_pk>/checklist/", quality_views.checklist_statement, name="checklist-statement"),
     path("cases/<int:patient_pk>/data-quality/", quality_views.case_data_quality, name="case-data-quality"),
     path("cases/<int:patient_pk>/data-quality/acknowledge/", quality_views.acknowledge, name="discrepancy-acknowledge"),

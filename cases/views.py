@@ -70,9 +70,8 @@ def with_record_counts(cases):
     """Each case with its (not withdrawn) administrations, adverse events and open data queries.
 
     Subqueries in the SELECT list, which PostgreSQL evaluates after the sort and the LIMIT, for the
-    page's 25 rows only (measured at 10,000 cases: the first page in 1 ms); sorting by a count
-    computes it for every matching case (43 ms), still less than a Count() over joins, which groups
-    by every column of the case (77 ms). This needs current planner statistics: on tables it
+    page's 25 rows only; sorting by a count computes it for every matching case, still less than a
+    Count() over joins, which groups by every column of the case. This needs current planner statistics: on tables it
     believed empty, PostgreSQL ran such subqueries by sequential scan (see docs/deploy.md)."""
     return cases.annotate(
         administration_count=records_per_case(MscAdministration.objects.all(), "product__patient"),

@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "csp",
     "registry",
     "cases",
+    # The synthetic registry generator (generate_synthetic); it refuses centres that hold real cases.
+    "synthetic",
 ]
 
 MIDDLEWARE = [

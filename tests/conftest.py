@@ -4,6 +4,9 @@ import pytest
 
 from tests.factories import CentreFactory, PatientFactory
 
+# People in each role, and a case of centre A.
+pytest_plugins = ["tests.roles"]
+
 
 @pytest.fixture
 def centre(db):
@@ -13,6 +16,3 @@ def centre(db):
 @pytest.fixture
 def patient(centre):
     return PatientFactory(centre=centre)
-
-
-from tests.roles import *  # noqa: E402,F401,F403  (people in each role, and a case of centre A)

@@ -48,7 +48,7 @@ ACCESS = {
     "cases:export": rule("get", LOGIN, FORBIDDEN, FORBIDDEN, OK, OK),
     "cases:import": rule("get", LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "cases:import-confirm": rule("post", LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, REDIRECT),
-    # Issue 6: checklist statements by whoever edits the case; acknowledging discrepancies and the
+    # Checklist statements by whoever edits the case; acknowledging discrepancies and the
     # all-cases data-quality list for reviewers; summary table and cohort for everyone logged in.
     "cases:checklist-statement": rule("get", LOGIN, OK, NOT_FOUND, OK, OK),
     "cases:case-data-quality": rule("get", LOGIN, OK, NOT_FOUND, OK, OK),

@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from cases.models import MedicationCourse
-from cases.synthetic import generate
+from synthetic.generator import generate
 from tests.test_audit_trail import form_data
 
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from cases.models import Patient
 from cases.reports import HEADERS, summary_table, summary_table_rows
-from cases.synthetic import generate
+from synthetic.generator import generate
 
 FIXTURE_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 README = (FIXTURE_DIR / "README.md").read_text(encoding="utf-8")

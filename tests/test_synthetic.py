@@ -1,11 +1,14 @@
 """The synthetic registry generator: reproducible, plausible, valid, audited, never in a real centre."""
 
+import ast
+from pathlib import Path
+
 import pytest
-from django.core.management import CommandError, call_command
+from django.apps import apps
+from django.core.management import CommandError, call_command, get_commands
 from django.db import connection
 from django.utils import timezone
 
-from cases import bulk_copy
 from cases.audit import history_writing_bulk
 from cases.models import (
     AdverseEvent,
@@ -17,8 +20,9 @@ from cases.models import (
     Patient,
     PreviousDiagnosis,
 )
-from cases.synthetic import SyntheticError, generate
 from registry.models import Centre
+from synthetic import bulk_copy
+from synthetic.generator import SyntheticError, generate
 from tests.factories import MedicationCourseFactory, PatientFactory
 
 CHILDREN = {
@@ -264,3 +268,20 @@ def test_the_planner_knows_the_generated_rows_so_lists_use_the_right_plans():
     generate(12, seed=5, centre_code="SYN-STATS")
     assert planner_row_estimate("cases_patient") == 12
     assert planner_row_estimate("cases_mscadministration") == MscAdministration.objects.count()
+
+
+def test_the_generator_lives_outside_the_clinical_app():
+    """generate_synthetic comes from the synthetic app, and no module of the clinical app imports it."""
+    assert get_commands()["generate_synthetic"] == "synthetic"
+    importers = []
+    for path in Path(apps.get_app_config("cases").path).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                modules = [node.module]
+            else:
+                continue
+            if any(module.split(".")[0] == "synthetic" for module in modules):
+                importers.append(f"{path.name}:{node.lineno}")
+    assert importers == []

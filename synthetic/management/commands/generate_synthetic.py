@@ -1,11 +1,11 @@
 """Fill a synthetic centre with generated cases: `manage.py generate_synthetic --patients N --seed S`.
 
-The logic lives in cases.synthetic; this command only parses, reports counts and the time taken.
+The logic lives in synthetic.generator; this command only parses, reports counts and the time taken.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.synthetic import DEFAULT_CENTRE, SyntheticError, generate
+from synthetic.generator import DEFAULT_CENTRE, SyntheticError, generate
 
 
 class Command(BaseCommand):

@@ -1,8 +1,8 @@
 """New records and their creation rows in the audit history, written with PostgreSQL's COPY.
 
-Why not `bulk_create` + `bulk_history_create`: at registry scale (10,000 synthetic cases, about
-175,000 records and as many history rows) they spent 70 % of the generator's time in Python, not
-in the database: every value goes through its field's `get_db_prep_save`, every history row is
+Why not `bulk_create` + `bulk_history_create`: at registry scale (tens of thousands of cases, many
+records each, and as many history rows) they spend most of the generator's time in Python, not in
+the database: every value goes through its field's `get_db_prep_save`, every history row is
 built as a model instance, and psycopg adapts each column as an array for UNNEST. COPY streams
 plain tuples, which psycopg's C extension formats.
 
@@ -24,7 +24,7 @@ from operator import attrgetter
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models
 
-from .audit import refuse_unaudited
+from cases.audit import refuse_unaudited
 
 #: Fields whose Python value psycopg writes exactly as `get_db_prep_save` would on PostgreSQL.
 AS_IS = (

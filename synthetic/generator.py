@@ -17,7 +17,7 @@ the audit rows carry the real time of writing, as an audit trail must.
 Speed: a chunk of cases at a time, in one transaction, so a failure leaves nothing behind, and inside
 `cases.audit.history_writing_bulk()` (the only place the audited querysets allow a bulk write). On
 PostgreSQL rows and their creation rows in the audit history are streamed with COPY
-(`cases.bulk_copy`: 10,000 cases in 40 s where bulk_create took 112 s); elsewhere they go through
+(`synthetic.bulk_copy`, which spares bulk_create's per-value work in Python); elsewhere they go through
 `bulk_create` and the historical model's `bulk_history_create`. Either way the many-to-many history
 (funding sources, flares' preceding withdrawals) is written too, so each creation row is complete.
 """
@@ -31,11 +31,8 @@ from concurrency.api import disable_concurrency
 from django.db import connection, transaction
 from django.utils import timezone
 
-from registry.models import Centre
-
-from . import bulk_copy
-from .audit import history_writing_bulk
-from .models import (
+from cases.audit import history_writing_bulk
+from cases.models import (
     AdverseEvent,
     Assessment,
     MedicationCourse,
@@ -45,7 +42,10 @@ from .models import (
     Patient,
     PreviousDiagnosis,
 )
-from .models.medication import DEFAULT_CLASS
+from cases.models.medication import DEFAULT_CLASS
+from registry.models import Centre
+
+from . import bulk_copy
 
 DEFAULT_CENTRE = "SYNTHETIC"
 STUDY_ID_FORMAT = "SYN-{:06d}"
@@ -819,8 +819,8 @@ def refresh_statistics():
     """Tell the database planner what was just written.
 
     After a bulk load PostgreSQL still believes the tables are nearly empty until autovacuum gets to
-    them, and picks nested loops over sequential scans: measured at 10,000 cases, the case list's
-    count query took 73 ms before ANALYZE and 2 ms after. VACUUM also sets the visibility map, so
+    them, and picks nested loops over sequential scans, which makes the case list's count query many
+    times slower until ANALYZE has run. VACUUM also sets the visibility map, so
     counts can be answered from indexes; it cannot run inside a transaction, so within one (tests,
     or a caller's atomic block) only ANALYZE runs."""
     tables = []

@@ -57,8 +57,3 @@ def days(record, patient_anchor, prefix=""):
 
 def age(record, patient_anchor, prefix=""):
     return timing.age_at(timing.Moment.of(record, prefix), patient_anchor)
-
-
-def record_key(record):
-    """How a discrepancy or a data query names a record: 'cases.mscadministration:12'."""
-    return f"{record._meta.label_lower}:{record.pk}" if record is not None else ""

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 
 from .case_records import administrations, with_records
+from .kinds import RECORD_KINDS
 from .models import (
     Attribution,
     ChecklistItem,
@@ -86,11 +87,6 @@ class Checklist:
         return f"{self.complete_count}/{self.total}"
 
 
-def _url(name, patient, record=None):
-    args = [patient.pk] if record is None else [patient.pk, record.pk]
-    return reverse(f"cases:{name}", args=args)
-
-
 def statement_url(patient, item):
     return reverse("cases:checklist-statement", args=[patient.pk]) + f"?item={item}"
 
@@ -131,14 +127,18 @@ def _administrations(patient, admins):
     """Each gap is named on the record that holds it, and the link opens the form where the first
     gap is filled in: an administration's, or its product's."""
     if not admins:
-        return ["no MSC administration recorded"], _url("administration-create", patient), "Add an MSC administration"
+        return (
+            ["no MSC administration recorded"],
+            RECORD_KINDS["administration"].url("create", patient),
+            "Add an MSC administration",
+        )
     missing, link, link_text, products_seen = [], "", "", set()
     for a in admins:
         gaps = _administration_gaps(a)
         if gaps:
             missing.append(f"administration #{a.sequence}: {', '.join(gaps)}")
             if not link:
-                link, link_text = _url("administration-update", patient, a), f"Complete administration #{a.sequence}"
+                link, link_text = a.get_edit_url(), f"Complete administration #{a.sequence}"
         product = a.product
         if product.pk in products_seen:
             continue
@@ -147,7 +147,7 @@ def _administrations(patient, admins):
         if gaps:
             missing.append(f"product {product.label} (administration #{a.sequence}): {', '.join(gaps)}")
             if not link:
-                link, link_text = _url("product-update", patient, product), f"Complete product {product.label}"
+                link, link_text = product.get_edit_url(), f"Complete product {product.label}"
     return missing, link, link_text
 
 
@@ -167,18 +167,18 @@ def _adverse_events(patient, events):
     if not events:
         return (
             ["no adverse event recorded, and no statement that none occurred during a stated follow-up"],
-            _url("adverse-event-create", patient),
+            RECORD_KINDS["adverse-event"].url("create", patient),
             "Add an adverse event",
         )
     if first is not None:
-        return missing, _url("adverse-event-update", patient, first), "Complete the adverse event"
+        return missing, first.get_edit_url(), "Complete the adverse event"
     return [], "", ""
 
 
 def _stopped(patient, courses):
     stopped = [c for c in courses if c.was_stopped]
     if not stopped:
-        return ["no stopped therapy recorded"], _url("medication-create", patient), "Add a medication"
+        return ["no stopped therapy recorded"], RECORD_KINDS["medication"].url("create", patient), "Add a medication"
     missing, first = [], None
     for c in stopped:
         gaps = []
@@ -190,7 +190,7 @@ def _stopped(patient, courses):
             missing.append(f"{c}: {', '.join(gaps)}")
             first = first or c
     if first is not None:
-        return missing, _url("medication-update", patient, first), "Complete the stopped medication"
+        return missing, first.get_edit_url(), "Complete the stopped medication"
     return [], "", ""
 
 
@@ -202,7 +202,7 @@ def _flares(patient, events, courses, statements):
         return [], "", ""  # nothing was stopped, so no flare can follow a stop
     return (
         ["no disease flare recorded, and no statement that none occurred"],
-        _url("adverse-event-create", patient),
+        RECORD_KINDS["adverse-event"].url("create", patient),
         "Add a flare",
     )
 
@@ -212,7 +212,7 @@ def _communication(patient):
         return [], "", ""
     return (
         ["whether the MSC provider communicated with the team"],
-        _url("patient-update", patient),
+        patient.get_edit_url(),
         "Edit case details",
     )
 
@@ -222,7 +222,7 @@ def _confounders(patient, courses):
         return [], "", ""
     return (
         ["no concomitant treatment marked as a possible confounder, and no statement that there was none"],
-        _url("medication-create", patient),
+        RECORD_KINDS["medication"].url("create", patient),
         "Add a medication",
     )
 
@@ -234,7 +234,7 @@ def _cost(patient, admins):
     if not patient.paid_out_of_pocket and not patient.funding_sources.all():
         gaps.append("how it was paid")
     if gaps:
-        return gaps, _url("patient-update", patient), "Edit case details"
+        return gaps, patient.get_edit_url(), "Edit case details"
     return [], "", ""
 
 
@@ -253,9 +253,13 @@ def _outcome_sources(patient, assessments):
             missing.append(f"{a.get_timepoint_display()} assessment: who observed {', '.join(gaps)}")
             first = first or a
     if not scored:
-        return ["no outcome (assessment) recorded"], _url("assessment-create", patient), "Add an assessment"
+        return (
+            ["no outcome (assessment) recorded"],
+            RECORD_KINDS["assessment"].url("create", patient),
+            "Add an assessment",
+        )
     if first is not None:
-        return missing, _url("assessment-update", patient, first), "Complete the assessment"
+        return missing, first.get_edit_url(), "Complete the assessment"
     return [], "", ""
 
 

@@ -67,9 +67,8 @@ def registry_version():
 
 
 def can_export_identifiable(user):
-    """Identifiable exports (dates, free text) are for registry admins only. No dedicated permission
-    exists (adding one needs a migration), so the registry-admin-only permission stands for it."""
-    return user.is_active and user.has_perm("cases.restore_withdrawn")
+    """Identifiable exports (dates, free text) are for registry admins only (their role's permission)."""
+    return user.is_active and user.has_perm("cases.export_identifiable")
 
 
 # ---- Columns -------------------------------------------------------------------------------------

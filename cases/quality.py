@@ -13,7 +13,8 @@ from decimal import Decimal
 from django.urls import reverse
 
 from . import timing
-from .case_records import administrations, anchor, days, record_key, with_records
+from .case_records import administrations, anchor, days, with_records
+from .kinds import edit_url, record_key
 from .models import Attribution, Patient, Timepoint
 from .models.common import DAYS_PER_YEAR, plain_number
 from .models.msc import DonorType, TissueSource, dose_per_kg_text
@@ -21,15 +22,6 @@ from .models.msc import DonorType, TissueSource, dose_per_kg_text
 AGE_TOLERANCE_YEARS = Decimal("0.5")
 ATTRIBUTED = {Attribution.POSSIBLE, Attribution.PROBABLE, Attribution.DEFINITE}
 AFTER_MSC_TIMEPOINTS = {Timepoint.AFTER_MSC, Timepoint.FOLLOW_UP}
-
-RECORD_SLUGS = {
-    "previousdiagnosis": "diagnosis",
-    "medicationcourse": "medication",
-    "mscproduct": "product",
-    "mscadministration": "administration",
-    "adverseevent": "adverse-event",
-    "assessment": "assessment",
-}
 
 
 @dataclass(frozen=True)
@@ -71,10 +63,7 @@ class Discrepancy:
 
     @property
     def link(self):
-        if self.record is None:
-            return reverse("cases:patient-update", args=[self.patient.pk])
-        slug = RECORD_SLUGS[self.record._meta.model_name]
-        return reverse(f"cases:{slug}-update", args=[self.patient.pk, self.record.pk])
+        return edit_url(self.patient if self.record is None else self.record)
 
     @property
     def acknowledge_url(self):

@@ -1,11 +1,12 @@
 from django.urls import path
 
 from . import export_views, quality_views, report_views, views
+from .kinds import RECORD_KINDS
 
 app_name = "cases"
 
 record_patterns = []
-for slug, kind in views.RECORD_KINDS.items():
+for slug, kind in RECORD_KINDS.items():
     record_patterns += [
         path(f"cases/<int:patient_pk>/{slug}/add/", views.RecordCreateView.as_view(kind=kind), name=f"{slug}-create"),
         path(

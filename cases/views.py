@@ -20,26 +20,15 @@ from django_filters.views import FilterView
 from . import case_records, figures, quality, workflow
 from .checklist import checklist, checklists
 from .filters import PatientFilter
-from .forms import (
-    AdverseEventForm,
-    AssessmentForm,
-    MedicationCourseForm,
-    MscAdministrationForm,
-    MscProductForm,
-    PatientForm,
-    PreviousDiagnosisForm,
-)
+from .forms import PatientForm
 from .history import case_history, edit_conflict
+from .kinds import CASE_MODELS
 from .models import (
     AdverseEvent,
-    Assessment,
     DataQuery,
     DataQueryMessage,
-    MedicationCourse,
     MscAdministration,
-    MscProduct,
     Patient,
-    PreviousDiagnosis,
     ReviewEvent,
     ReviewStatus,
 )
@@ -289,33 +278,6 @@ class PatientDeleteView(CaseMixin, RemovalMixin, PermissionRequiredMixin, Delete
         return reverse("cases:patient-list")
 
 
-class RecordKind:
-    """One kind of record entered from the case page: its model, form and how it reaches the case."""
-
-    def __init__(self, slug, model, form_class, patient_lookup="patient"):
-        self.slug, self.model, self.form_class, self.patient_lookup = slug, model, form_class, patient_lookup
-
-    @property
-    def label(self):
-        return self.model._meta.verbose_name
-
-    def records_of(self, patient, user):
-        return self.model.objects.visible_to(user).filter(**{self.patient_lookup: patient})
-
-
-RECORD_KINDS = {
-    kind.slug: kind
-    for kind in [
-        RecordKind("diagnosis", PreviousDiagnosis, PreviousDiagnosisForm),
-        RecordKind("medication", MedicationCourse, MedicationCourseForm),
-        RecordKind("product", MscProduct, MscProductForm),
-        RecordKind("administration", MscAdministration, MscAdministrationForm, "product__patient"),
-        RecordKind("adverse-event", AdverseEvent, AdverseEventForm),
-        RecordKind("assessment", Assessment, AssessmentForm),
-    ]
-}
-
-
 class RecordMixin(CaseMixin):
     kind = None  # a RecordKind, set in urls.py
 
@@ -513,20 +475,15 @@ def patient_history(request, patient_pk):
     return render(request, "cases/patient_history.html", {"patient": patient, "entries": case_history(patient)})
 
 
-WITHDRAWABLE = [Patient, PreviousDiagnosis, MedicationCourse, MscProduct, MscAdministration, AdverseEvent, Assessment]
-
-
 @login_required
 @permission_required("cases.restore_withdrawn", raise_exception=True)
 def withdrawn_list(request):
     """Withdrawn cases and records, for registry admins, who may restore them."""
     groups = []
-    for model in WITHDRAWABLE:
+    for model in CASE_MODELS:
         records = model.all_objects.filter(withdrawn_at__isnull=False).select_related("withdrawn_by")
-        if model is MscAdministration:
-            records = records.select_related("product__patient")
-        elif model is not Patient:
-            records = records.select_related("patient")
+        if case_path := records.case_path:
+            records = records.select_related(case_path)
         groups.append((model._meta, list(records.order_by("-withdrawn_at"))))
     return render(request, "cases/withdrawn_list.html", {"groups": groups})
 
@@ -534,7 +491,7 @@ def withdrawn_list(request):
 @login_required
 @permission_required("cases.restore_withdrawn", raise_exception=True)
 def withdrawn_restore(request, model_name, pk):
-    model = next((m for m in WITHDRAWABLE if m._meta.model_name == model_name), None)
+    model = next((m for m in CASE_MODELS if m._meta.model_name == model_name), None)
     if model is None:
         raise Http404("No such kind of record.")
     record = get_object_or_404(model.all_objects.filter(withdrawn_at__isnull=False), pk=pk)

@@ -186,7 +186,7 @@ class AccountChangeAdmin(admin.ModelAdmin):
 
 # A registry admin unlocks a user by deleting their axes access attempt, and removes the TOTP
 # device of someone who lost their phone: the Registry admin role holds those permissions
-# (registry.roles.ROLE_PERMISSIONS); axes registers its own admin pages. Devices are limited to
+# (registry.roles.role_permissions()); axes registers its own admin pages. Devices are limited to
 # the accounts the registry admin manages: removing a superuser's device would weaken that account.
 admin.site.unregister(TOTPDevice)
 

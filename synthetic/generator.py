@@ -32,6 +32,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cases.audit import history_writing_bulk
+from cases.kinds import CASE_MODELS
 from cases.models import (
     AdverseEvent,
     Assessment,
@@ -812,9 +813,6 @@ def write(cases, history_date, reason):
     _bulk(Assessment, [r for c in cases for r in c.assessments], history_date, reason)
 
 
-WRITTEN_MODELS = (Patient, PreviousDiagnosis, MedicationCourse, MscProduct, MscAdministration, AdverseEvent, Assessment)
-
-
 def refresh_statistics():
     """Tell the database planner what was just written.
 
@@ -824,7 +822,7 @@ def refresh_statistics():
     counts can be answered from indexes; it cannot run inside a transaction, so within one (tests,
     or a caller's atomic block) only ANALYZE runs."""
     tables = []
-    for model in WRITTEN_MODELS:
+    for model in CASE_MODELS:
         tables += [model._meta.db_table, model.history.model._meta.db_table]
         tables += [f.remote_field.through._meta.db_table for f in model._meta.local_many_to_many]
     with connection.cursor() as cursor:

@@ -7,8 +7,8 @@ ships a page without deciding who may see it.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from cases.kinds import RECORD_KINDS
 from cases.models import DataQuery
-from cases.views import RECORD_KINDS
 
 ROLES = ["anonymous", "clinician", "other_clinician", "reviewer", "registry_admin"]
 LOGIN = "login"  # redirected to the log-in page
@@ -114,7 +114,7 @@ def url_for(name, case):
         return reverse(name, args=[case.pk, query.pk])
     slug, _, action = name.removeprefix("cases:").rpartition("-")
     if slug in RECORD_KINDS and action in ("update", "delete"):
-        record = RECORD_KINDS[slug].model.objects.filter(**{RECORD_KINDS[slug].patient_lookup: case}).first()
+        record = RECORD_KINDS[slug].model.objects.filter(**{RECORD_KINDS[slug].case_path: case}).first()
         return reverse(name, args=[case.pk, record.pk])
     return reverse(name, args=[case.pk])
 

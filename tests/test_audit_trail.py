@@ -9,8 +9,8 @@ from django.urls import reverse
 from cases import workflow
 from cases.audit import AuditBypassError, bulk_create_with_history, bulk_update_with_history
 from cases.forms import MscProviderForm
+from cases.kinds import RECORD_KINDS
 from cases.models import MedicationCourse, MscProvider, Patient
-from cases.views import RECORD_KINDS
 from tests.factories import MedicationCourseFactory, PatientFactory
 
 

@@ -30,8 +30,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cases import workflow
+from cases.kinds import RECORD_KINDS
 from cases.models import DataQuery
-from cases.views import RECORD_KINDS
 from tests.roles import PASSWORD
 from tests.test_access_control import ACCESS, url_for, url_names
 
@@ -302,7 +302,7 @@ def valid_looking_data(name, client, url, case):
     if action == "create" and slug in RECORD_KINDS:
         # Start a new record from the values of the case's existing one, so required fields are set.
         kind = RECORD_KINDS[slug]
-        record = kind.model.objects.filter(**{kind.patient_lookup: case}).first()
+        record = kind.model.objects.filter(**{kind.case_path: case}).first()
         existing_names, existing = read_form(client, reverse(f"cases:{slug}-update", args=[case.pk, record.pk]))
         data = {**existing, **{k: v for k, v in data.items() if v not in ("", None)}}
         data.pop("version", None)
@@ -391,7 +391,7 @@ def test_a_tampered_version_is_refused_with_400_and_changes_nothing(slug, clinic
     def post_forged(forged):
         with transaction.atomic():
             kind = RECORD_KINDS[slug]
-            record = kind.model.objects.filter(**{kind.patient_lookup: case_a}).first()
+            record = kind.model.objects.filter(**{kind.case_path: case_a}).first()
             url = reverse(f"cases:{slug}-update", args=[case_a.pk, record.pk])
             _, data = read_form(client, url)
             before = snapshot()
@@ -411,13 +411,13 @@ def test_a_valid_looking_record_posted_unchanged_is_saved(client, clinician, cas
     client.force_login(clinician)
     for slug in RECORD_KINDS:
         kind = RECORD_KINDS[slug]
-        count = kind.model.objects.filter(**{kind.patient_lookup: case_a}).count()
+        count = kind.model.objects.filter(**{kind.case_path: case_a}).count()
         name = f"cases:{slug}-create"
         url = reverse(name, args=[case_a.pk])
         _, data = valid_looking_data(name, client, url, case_a)
         response = client.post(url, data)
         assert response.status_code == 302, (slug, response.context and response.context["form"].errors)
-        assert kind.model.objects.filter(**{kind.patient_lookup: case_a}).count() == count + 1
+        assert kind.model.objects.filter(**{kind.case_path: case_a}).count() == count + 1
     url = reverse("cases:patient-create")
     _, data = valid_looking_data("cases:patient-create", client, url, case_a)
     response = client.post(url, data)

@@ -163,6 +163,12 @@ class Withdrawable(models.Model):
     class Meta:
         abstract = True
 
+    def get_absolute_url(self):
+        """The record's row on its case's page (the anchors come from cases.kinds)."""
+        from cases.kinds import kind_of
+
+        return f"{self.case.get_absolute_url()}#{kind_of(self).anchor(self)}"
+
     @property
     def case(self):
         """The case this record belongs to (the case itself for a Patient)."""
@@ -170,6 +176,11 @@ class Withdrawable(models.Model):
         for step in filter(None, type(self).all_objects.get_queryset().case_path.split("__")):
             record = getattr(record, step)
         return record
+
+    def get_edit_url(self):
+        from cases.kinds import edit_url
+
+        return edit_url(self)
 
     @property
     def is_withdrawn(self):

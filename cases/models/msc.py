@@ -5,6 +5,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from ..querysets import ActiveManager, ClinicalQuerySet
 from .common import (
@@ -63,6 +64,10 @@ class MscProvider(Versioned, Abstracted):
 
     def __str__(self):
         return f"{self.name} ({self.country})"
+
+    def get_absolute_url(self):
+        """Providers are shared by every centre's products and kept by registry admins in the admin."""
+        return reverse("admin:cases_mscprovider_change", args=[self.pk])
 
     def natural_key(self):
         return (self.name, self.country)

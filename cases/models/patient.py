@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from registry.models import Centre
 
@@ -293,6 +294,7 @@ class Patient(Withdrawable, Versioned, Abstracted):
             ("verify_patient", "Can verify a case (electronic signature)"),
             ("unlock_patient", "Can unlock a verified case"),
             ("export_registry", "Can export registry data"),
+            ("export_identifiable", "Can export identifiable data (dates, free text)"),
             ("import_registry", "Can import spreadsheets"),
             ("see_all_centres", "Can see the cases of every centre"),
             ("view_history", "Can read the audit history of a case"),
@@ -343,6 +345,9 @@ class Patient(Withdrawable, Versioned, Abstracted):
 
     def __str__(self):
         return f"{self.study_id} ({self.get_diagnosis_display()})"
+
+    def get_absolute_url(self):
+        return reverse("cases:patient-detail", args=[self.pk])
 
     def natural_key(self):
         return (self.centre.code, self.study_id)

@@ -2,6 +2,7 @@
 
 from django import template
 
+from ..kinds import RECORD_KINDS, record_key
 from ..models.msc import dose_per_kg_text
 from ..timing import Moment, describe
 
@@ -27,13 +28,8 @@ def yesno_unknown(value):
 
 @register.simple_tag
 def record_url(kind, action, patient, record=None):
-    from django.urls import reverse
-
-    args = [patient.pk] if record is None else [patient.pk, record.pk]
-    return reverse(f"cases:{kind}-{action}", args=args)
+    """`{% record_url "product" "update" patient product %}`: a record page, from cases.kinds."""
+    return RECORD_KINDS[kind].url(action, patient, record)
 
 
-@register.filter
-def query_key(record):
-    """The key QueryForm uses to name a record: 'cases.mscadministration:12'."""
-    return f"{record._meta.label_lower}:{record.pk}"
+register.filter("query_key", record_key)

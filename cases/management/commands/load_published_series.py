@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 
+from cases.kinds import CASE_MODELS
 from cases.models import (
     AdverseEvent,
     Assessment,
@@ -25,7 +26,6 @@ from cases.models import (
     DiscrepancyAcknowledgement,
     MedicationCourse,
     MscAdministration,
-    MscProduct,
     MscProvider,
     Patient,
     PreviousDiagnosis,
@@ -55,22 +55,13 @@ def taken_primary_keys(path):
     return clashes
 
 
-AUDITED = {
-    Patient: "centre",
-    PreviousDiagnosis: "patient__centre",
-    MedicationCourse: "patient__centre",
-    MscProduct: "patient__centre",
-    MscAdministration: "product__patient__centre",
-    AdverseEvent: "patient__centre",
-    Assessment: "patient__centre",
-    ChecklistStatement: "patient__centre",
-    DiscrepancyAcknowledgement: "patient__centre",
-}
+#: What the loaded series' history starts with: the case, its records and what was stated about them.
+AUDITED = (*CASE_MODELS, ChecklistStatement, DiscrepancyAcknowledgement)
 
 
 def record_initial_history(centre):
-    for model, centre_path in AUDITED.items():
-        records = list(model.objects.filter(**{centre_path: centre}))
+    for model in AUDITED:
+        records = list(model.objects.filter(**{model.objects.get_queryset().centre_path: centre}))
         model.history.bulk_history_create(
             records, default_change_reason="Loaded from the published series (fixtures/wong2021_case_series.json)."
         )

@@ -45,13 +45,19 @@ def test_clinician_adds_a_provider_with_the_product(case_a, clinician):
     assert form.is_valid(), form.errors
     product = form.save()
     provider = product.provider
-    assert (provider.name, provider.country.code, provider.kind) == ("Synthetic Clínica Nueva", "PA", "commercial_clinic")
+    assert (provider.name, provider.country.name, provider.kind) == (
+        "Synthetic Clínica Nueva",
+        "Panama",
+        "commercial_clinic",
+    )
     assert provider.created_by == clinician
     assert provider.normalised_name == "synthetic clinica nueva"
     assert [h.history_type for h in provider.history.all()] == ["+"]
 
 
-@pytest.mark.parametrize("typed", ["synthetic clinica regenera", "SYNTHETIC  CLÍNICA REGENERA", " Synthetic Clínica Regenera"])
+@pytest.mark.parametrize(
+    "typed", ["synthetic clinica regenera", "SYNTHETIC  CLÍNICA REGENERA", " Synthetic Clínica\tRegenera"]
+)
 def test_new_provider_already_in_the_list_is_refused(case_a, clinician, listed, typed):
     form = product_form(case_a, clinician, new_provider_name=typed, new_provider_country="MX")
     assert not form.is_valid()

@@ -157,7 +157,10 @@ class MscProduct(Withdrawable, Versioned, Abstracted):
         max_length=200, blank=True, help_text="e.g. liposuction; cord after caesarean birth."
     )
     preparation_country = CountryField(
-        "country of preparation", countries=CountriesOrUnknown, blank=True, help_text="Unknown if the source does not say."
+        "country of preparation",
+        countries=CountriesOrUnknown,
+        blank=True,
+        help_text="Unknown if the source does not say.",
     )
     administration_country = CountryField(
         "country of administration",

@@ -408,7 +408,7 @@ class MscProductForm(PatientRecordForm):
                 "new_provider_name", "Choose a provider from the list or add a new one, not both: clear one of them."
             )
             return cleaned_data
-        if not name:
+        if not name and not self.has_error("new_provider_name"):
             self.add_error("new_provider_name", "Give the new provider's name.")
         if not country:
             self.add_error("new_provider_country", "Give the new provider's country (Unknown if not stated).")

@@ -3,6 +3,7 @@ policy, and the security records of django-axes (log-in attempts) and django-otp
 
 from django.contrib import admin
 from django.db.models import Count
+from django_countries.filters import CountryFilter
 
 from .models import Centre, SecurityPolicy
 
@@ -10,7 +11,7 @@ from .models import Centre, SecurityPolicy
 @admin.register(Centre)
 class CentreAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "country", "is_synthetic", "member_count", "case_count"]
-    list_filter = ["country", "is_synthetic"]
+    list_filter = [("country", CountryFilter), "is_synthetic"]
     search_fields = ["code", "name"]
     filter_horizontal = ["members"]
 

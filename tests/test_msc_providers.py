@@ -131,3 +131,13 @@ def test_a_refused_product_leaves_no_provider_behind(client, case_a, clinician):
     assert "passage_number" in response.context["form"].errors
     assert not MscProvider.objects.filter(name="Synthetic Clínica Nueva").exists()
     assert not MscProduct.objects.filter(label=PRODUCT["label"]).exists()
+
+
+def test_provider_added_in_the_admin_records_who_added_it(admin_client, django_user_model):
+    response = admin_client.post(
+        reverse("admin:cases_mscprovider_add"),
+        {"name": "Synthetic Admin Clinic", "country": "DE", "kind": "unknown", "abstracted_from": "synthetic"},
+    )
+    assert response.status_code == 302
+    provider = MscProvider.objects.get(name="Synthetic Admin Clinic")
+    assert provider.created_by == django_user_model.objects.get(username="admin")

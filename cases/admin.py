@@ -7,6 +7,7 @@ list); everything else that belongs to a case is an inline of the patient page.
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from django_countries.filters import CountryFilter
 from import_export.admin import ExportActionMixin, ImportExportMixin
 from import_export.formats.base_formats import CSV, JSON, XLSX
 from simple_history.admin import SimpleHistoryAdmin
@@ -260,9 +261,15 @@ class MedicationCourseAdmin(SpreadsheetAdmin, ClinicalAdmin):
 
 @admin.register(MscProvider)
 class MscProviderAdmin(SpreadsheetAdmin, ClinicalAdmin):
-    list_display = ["name", "country", "kind"]
-    list_filter = ["kind", "country"]
+    list_display = ["name", "country", "kind", "created_by"]
+    list_filter = ["kind", ("country", CountryFilter)]
     search_fields = ["name"]
+    readonly_fields = ["created_by"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
 
     def get_deleted_objects(self, objs, request):
         """A provider named only in the history of products (deleted, or given another provider) is

@@ -32,6 +32,7 @@ from django.db import connection, models
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.text import capfirst
+from django_countries.fields import CountryField
 
 from .models import (
     AdverseEvent,
@@ -83,7 +84,7 @@ class Column:
 
     header: str
     path: str
-    kind: str = "text"  # text, choice, integer, decimal, boolean, date, multi
+    kind: str = "text"  # text, choice, integer, decimal, boolean, date, multi, country (its ISO code)
     model_field: models.Field | None = None
     attribute: str | None = None
     choices: dict = field(default_factory=dict)
@@ -129,7 +130,7 @@ def csv_fast_path(kind, convert):
     same: a str that csv_safe leaves alone, an int (csv.writer writes str(value)), plain_number
     text (never escaped: it matches PLAIN_NUMBER), an ISO date. tests/test_csv_export_speed.py
     compares the bytes with the plain Python path."""
-    if kind in ("text", "multi"):
+    if kind in ("text", "multi", "country"):
 
         def text(value):
             if value.__class__ is str and value and value[0] not in ESCAPED_START:
@@ -159,6 +160,8 @@ class CsvLabels(dict):
 
 
 def kind_of(model_field):
+    if isinstance(model_field, CountryField):
+        return "country"
     if model_field.choices:
         return "choice"
     if isinstance(model_field, models.BooleanField):
@@ -201,6 +204,8 @@ def column_for(model_field, path=None, header=None, attribute=True):
         allowed = "Yes; No" + ("; blank = not known" if model_field.null else "")
     elif kind == "date":
         allowed = "YYYY-MM-DD"
+    elif kind == "country":
+        allowed = "ISO 3166-1 alpha-2 code, e.g. MX" + ("; XX = unknown" if "XX" in model_field.countries else "")
     else:
         allowed = describe_range(model_field)
     verbose = str(model_field.verbose_name)
@@ -237,7 +242,21 @@ def model_columns(model, skip=(), first=()):
         if model_field.is_relation:
             continue
         columns.append(column_for(model_field))
+        if isinstance(model_field, CountryField):
+            columns.append(country_name_column(model_field))
     return columns
+
+
+def country_name_column(model_field):
+    """The name of a country column's code, written beside it for a reader (the code is imported)."""
+    verbose = str(model_field.verbose_name)
+    return Column(
+        header=f"{capfirst(verbose)} (name)",
+        path=model_field.name,
+        kind="choice",
+        choices={code: str(name) for code, name in model_field.countries},
+        meaning=f"Name of the {verbose}, from its code (read on import only when the code is blank).",
+    )
 
 
 def timing_columns(prefix, label):

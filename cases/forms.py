@@ -6,10 +6,12 @@ Templates wrap the forms in their own <form> tag (`helper.form_tag = False`).
 """
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Fieldset, Layout
+from crispy_forms.layout import HTML, Div, Fieldset, Layout
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import transaction
+from django_countries.fields import LazyTypedChoiceField
 
 from registry.models import Centre
 from registry.roles import sees_all_centres
@@ -100,6 +102,13 @@ def has_clinical_range(model_field):
     )
 
 
+def model_field_or_none(model, name):
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:  # a form-only field
+        return None
+
+
 class DateInput(forms.DateInput):
     """The browser's date picker; it needs ISO dates whatever the site's locale."""
 
@@ -113,12 +122,15 @@ class ClinicalForm(forms.ModelForm):
     """Shared set-up: date pickers, a crispy helper whose layout each form gives in `layout()`, the
     record's version (optimistic locking) and, once a case is submitted, a reason for each change."""
 
-    def __init__(self, *args, require_reason=False, **kwargs):
+    def __init__(self, *args, require_reason=False, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user  # who enters the record
         for name, field in self.fields.items():
             if isinstance(field, forms.DateField):
                 field.widget = DateInput()
-            if has_clinical_range(self._meta.model._meta.get_field(name)):
+            if isinstance(field, LazyTypedChoiceField):  # a country: static/js/searchable-select.js
+                field.widget.attrs["data-searchable-select"] = ""
+            if has_clinical_range(model_field_or_none(self._meta.model, name)):
                 # A positive integer's form field refuses -1 with Django's generic "Ensure this value is
                 # greater than or equal to 0." before the model can say which range applies; leave the
                 # range to the model's validators and their message.
@@ -222,7 +234,7 @@ class PatientForm(ClinicalForm):
         widgets = {"funding_sources": forms.CheckboxSelectMultiple}
 
     def __init__(self, *args, centre=None, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         if centre is not None:
             self.instance.centre = centre
         if centre is not None or (user is None and self.instance.centre_id):
@@ -374,6 +386,22 @@ class MscProviderForm(ClinicalForm):
 
 
 class MscProductForm(PatientRecordForm):
+    """A product; its provider is chosen from the list or, when it is not there, added here: the new
+    provider is saved with the product, in one transaction, or not at all."""
+
+    new_provider_name = forms.CharField(
+        label="New provider's name",
+        required=False,
+        max_length=MscProvider._meta.get_field("name").max_length,
+        help_text="Only if the provider is not in the list: it is added for every case.",
+    )
+    new_provider_country = MscProvider._meta.get_field("country").formfield(
+        label="New provider's country", required=False, help_text="Unknown if the source does not say."
+    )
+    new_provider_kind = MscProvider._meta.get_field("kind").formfield(label="New provider's kind", required=False)
+
+    NEW_PROVIDER_FIELDS = {"name": "new_provider_name", "country": "new_provider_country", "kind": "new_provider_kind"}
+
     class Meta:
         model = MscProduct
         fields = [
@@ -396,9 +424,26 @@ class MscProductForm(PatientRecordForm):
             "source_passage",
         ]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].help_text = "Not in the list? Add it below."
+        self.new_provider = None
+
     def layout(self):
         return Layout(
-            Fieldset("Product", "label", "provider", "regulatory_status", "provider_claims"),
+            Fieldset(
+                "Product",
+                "label",
+                "provider",
+                Div(
+                    HTML('<p class="form-text mb-2">Or add a provider that is not in the list:</p>'),
+                    *self.NEW_PROVIDER_FIELDS.values(),
+                    css_class="border-start ps-3 mb-3",
+                    css_id="new-provider",
+                ),
+                "regulatory_status",
+                "provider_claims",
+            ),
             Fieldset(
                 "Origin",
                 "tissue_source",
@@ -417,6 +462,49 @@ class MscProductForm(PatientRecordForm):
             ),
             source(),
         )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        name, country = cleaned_data.get("new_provider_name"), cleaned_data.get("new_provider_country")
+        if not name and not country and not self.has_error("new_provider_name"):
+            return cleaned_data
+        if cleaned_data.get("provider"):
+            self.add_error(
+                "new_provider_name", "Choose a provider from the list or add a new one, not both: clear one of them."
+            )
+            return cleaned_data
+        if not name and not self.has_error("new_provider_name"):
+            self.add_error("new_provider_name", "Give the new provider's name.")
+        if not country:
+            self.add_error("new_provider_country", "Give the new provider's country (Unknown if not stated).")
+        if name and country:
+            provider = MscProvider(
+                name=name,
+                country=country,
+                kind=cleaned_data.get("new_provider_kind") or MscProvider._meta.get_field("kind").default,
+                abstracted_from=cleaned_data.get("abstracted_from") or self.instance.abstracted_from,
+                source_passage=cleaned_data.get("source_passage", ""),
+                created_by=self.user,
+            )
+            try:
+                provider.full_clean(exclude=["version"])
+            except ValidationError as error:
+                for field, messages in error.message_dict.items():
+                    self.add_error(self.NEW_PROVIDER_FIELDS.get(field), messages)
+            else:
+                self.new_provider = provider
+        return cleaned_data
+
+    def save(self, commit=True):
+        if self.new_provider is None:
+            return super().save(commit)
+        if not commit:
+            raise ValueError("A product with a new provider is saved with it: save(commit=True).")
+        with transaction.atomic():
+            self.new_provider._change_reason = self.cleaned_data.get("change_reason") or "Added from an MSC product"
+            self.new_provider.save()
+            self.instance.provider = self.new_provider
+            return super().save(commit)
 
 
 class MscAdministrationForm(ClinicalForm):

@@ -27,6 +27,7 @@ from django.db import models, router
 from django.db.models import CheckConstraint, F, Q
 from import_export import fields, instance_loaders, resources, widgets
 
+from registry.countries import UNKNOWN, country_code
 from registry.models import Centre
 from registry.roles import sees_all_centres
 
@@ -82,6 +83,28 @@ class ChoiceLabelWidget(widgets.Widget):
 
     def render(self, value, obj=None, **kwargs):
         return self.labels.get(value, value or "")
+
+
+class CountryWidget(widgets.Widget):
+    """A country column: the ISO code is written, with the name in the next column; the code (any
+    case) or an English name is read back, and the name column when the code is left blank."""
+
+    def __init__(self, allow_unknown=False, name_header=None, **kwargs):
+        self.allow_unknown, self.name_header = allow_unknown, name_header
+        super().__init__(**kwargs)
+
+    def clean(self, value, row=None, **kwargs):
+        code = country_code(value, allow_unknown=self.allow_unknown)
+        name = (row or {}).get(self.name_header) if self.name_header else None
+        if not blank(name):
+            from_name = country_code(name, allow_unknown=self.allow_unknown)
+            if code and from_name != code:
+                raise ValueError(f"The code '{value}' and the name '{name}' are different countries.")
+            code = from_name
+        return code
+
+    def render(self, value, obj=None, **kwargs):
+        return str(value or "")
 
 
 class YesNoWidget(widgets.Widget):
@@ -281,7 +304,7 @@ class ProviderWidget(ScopedWidget):
     def clean(self, value, row=None, **kwargs):
         if blank(value):
             return None
-        country = str(row.get("Provider country") or "").strip()
+        country = country_code(row.get("Provider country"), allow_unknown=True)
         name = str(value).strip()
         provider = self.remember(
             ("provider", name, country), lambda: MscProvider.objects.filter(name=name, country=country).first()
@@ -374,6 +397,8 @@ def widget_for(column):
         return FundingSourcesWidget()
     if column.kind == "choice":
         return ChoiceLabelWidget(column.choices)
+    if column.kind == "country":
+        return CountryWidget(allow_unknown=UNKNOWN in mf.countries, name_header=f"{column.header} (name)")
     if column.kind == "boolean":
         return YesNoWidget(null=bool(mf and mf.null))
     if column.kind in ("integer", "decimal"):
@@ -720,7 +745,7 @@ class SheetResource(resources.ModelResource):
     def before_save_instance(self, instance, row, **kwargs):
         instance._history_user = self.user
         instance._change_reason = f"Imported from {self.filename}"
-        if isinstance(instance, Patient) and instance.pk is None and self.user is not None:
+        if isinstance(instance, Patient | MscProvider) and instance.pk is None and self.user is not None:
             instance.created_by = self.user
         if isinstance(instance, ChecklistStatement) and self.user is not None:
             instance.stated_by = self.user  # as the checklist form records who stated it

@@ -308,7 +308,7 @@ class RecordFormMixin(AuditedFormMixin, RecordMixin):
         return self.kind.form_class
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "patient": self.patient}
+        return {**super().get_form_kwargs(), "patient": self.patient, "user": self.request.user}
 
     def form_valid(self, form):
         before = quality.keys_of(self.patient)

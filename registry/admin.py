@@ -9,6 +9,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django_countries.filters import CountryFilter
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -23,7 +24,7 @@ admin.site.login_form = AdminLoginForm
 @admin.register(Centre)
 class CentreAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "country", "is_synthetic", "member_count", "case_count"]
-    list_filter = ["country", "is_synthetic"]
+    list_filter = [("country", CountryFilter), "is_synthetic"]
     search_fields = ["code", "name"]
     filter_horizontal = ["members"]
 

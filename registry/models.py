@@ -4,6 +4,9 @@ policy, and the append-only history of changes to accounts."""
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django_countries.fields import CountryField
+
+from .countries import CountriesOrUnknown
 
 
 class CentreQuerySet(models.QuerySet):
@@ -16,7 +19,7 @@ class Centre(models.Model):
 
     code = models.CharField(max_length=16, unique=True, help_text="Short code, e.g. UCLA-PEDRHEUM.")
     name = models.CharField(max_length=200)
-    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. US.")
+    country = CountryField(countries=CountriesOrUnknown, help_text="Unknown only for a synthetic centre.")
     is_synthetic = models.BooleanField(
         default=False,
         help_text="Holds generated test data only; never mixed with real cases.",

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "simple_history",
     "concurrency",
     "import_export",
+    # ISO 3166-1 country codes and names for every country field.
+    "django_countries",
     # Lock-out after repeated failed log-ins, with every attempt recorded (AccessAttempt, AccessLog).
     "axes",
     # Optional time-based one-time passwords (TOTP) as a second factor.

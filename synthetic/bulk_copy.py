@@ -23,6 +23,7 @@ from operator import attrgetter
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models
+from django_countries.fields import CountryField
 
 from cases.audit import refuse_unaudited
 
@@ -38,6 +39,8 @@ AS_IS = (
     models.DecimalField,
     models.ForeignKey,
 )
+#: Subclasses of those whose attribute is not what the column holds (a Country object, not its code).
+CONVERTED = (CountryField,)
 HISTORY_COLUMNS = ("history_id", "history_date", "history_change_reason", "history_type", "history_user")
 
 
@@ -73,7 +76,7 @@ class _Layout:
         self.columns = [f.column for f in fields]
         self.values = attrgetter(*(f.attname for f in fields))
         self.pre_save = [f for f in fields if type(f).pre_save is not models.Field.pre_save]
-        self.convert = [(i, f) for i, f in enumerate(fields) if not isinstance(f, AS_IS)]
+        self.convert = [(i, f) for i, f in enumerate(fields) if not isinstance(f, AS_IS) or isinstance(f, CONVERTED)]
         self.parents = [f for f in fields if f.many_to_one]
 
         history = model.history.model

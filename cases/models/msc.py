@@ -1,11 +1,18 @@
 """MSC providers, products and administrations, split as in the CIBMTR product and infusion forms."""
 
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
 from django.urls import reverse
+from django_countries.fields import CountryField
+
+from registry.countries import CountriesOrUnknown
 
 from ..querysets import ActiveManager, ClinicalQuerySet
 from .common import (
@@ -38,9 +45,20 @@ class ProviderKind(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+def normalised(name):
+    """A provider's name as duplicates are compared: case folded, accents stripped, spaces collapsed
+    ("Clínica  REGENERA" and "clinica regenera" are one provider)."""
+    decomposed = unicodedata.normalize("NFKD", str(name).casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
 class MscProviderQuerySet(models.QuerySet):
     def get_by_natural_key(self, name, country):
         return self.get(name=name, country=country)
+
+    def same_as(self, name, country):
+        """The providers a new one named `name` in `country` would duplicate."""
+        return self.filter(normalised_name=normalised(name), country=country)
 
 
 class MscProvider(Versioned, Abstracted):
@@ -48,9 +66,15 @@ class MscProvider(Versioned, Abstracted):
     administrations and adverse events can be counted per provider."""
 
     name = models.CharField(max_length=200, help_text="As the family or the provider names it.")
-    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code of its seat, e.g. US; XX if unknown.")
+    country = CountryField(countries=CountriesOrUnknown, help_text="Where it is based; Unknown if not stated.")
     kind = models.CharField(max_length=20, choices=ProviderKind.choices, default=ProviderKind.UNKNOWN)
     note = models.TextField(blank=True)
+    normalised_name = models.CharField(
+        max_length=200, editable=False, default="", help_text="The name as duplicates are compared (`normalised`)."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
 
     objects = MscProviderQuerySet.as_manager()
     history = audit_history()
@@ -59,7 +83,11 @@ class MscProvider(Versioned, Abstracted):
         ordering = ["name"]
         verbose_name = "MSC provider"
         constraints = [
-            models.UniqueConstraint(fields=["name", "country"], name="provider_unique_name_country"),
+            models.UniqueConstraint(
+                fields=["normalised_name", "country"],
+                name="provider_unique_name_per_country",
+                violation_error_message="A provider with this name already exists in this country.",
+            ),
         ]
 
     def __str__(self):
@@ -91,6 +119,24 @@ class MscProvider(Versioned, Abstracted):
                 f"MSC provider {self} cannot be deleted: the records of {len(named)} MSC product(s) name it.", named
             )
         return super().delete(*args, **kwargs)
+
+    def clean(self):
+        # The unique constraint reads normalised_name, which no form shows (so Django skips it):
+        # the same rule is checked here, with its message next to the name.
+        if self.name and self.country:
+            existing = MscProvider.objects.same_as(self.name, self.country).exclude(pk=self.pk).first()
+            if existing is not None:
+                raise ValidationError({"name": self.duplicate_message(existing)}, code="duplicate_provider")
+
+    @staticmethod
+    def duplicate_message(existing):
+        return f"A provider named {existing.name} in {existing.country.name} already exists: choose it from the list."
+
+
+@receiver(pre_save, sender=MscProvider)
+def set_normalised_name(sender, instance, **kwargs):
+    """On every save, loaddata's raw saves included (they bypass save())."""
+    instance.normalised_name = normalised(instance.name)
 
 
 class TissueSource(models.TextChoices):
@@ -135,11 +181,17 @@ class MscProduct(Withdrawable, Versioned, Abstracted):
     harvest_procedure = models.CharField(
         max_length=200, blank=True, help_text="e.g. liposuction; cord after caesarean birth."
     )
-    preparation_country = models.CharField(
-        "country of preparation", max_length=2, blank=True, help_text="ISO 3166-1 alpha-2, e.g. US."
+    preparation_country = CountryField(
+        "country of preparation",
+        countries=CountriesOrUnknown,
+        blank=True,
+        help_text="Unknown if the source does not say.",
     )
-    administration_country = models.CharField(
-        "country of administration", max_length=2, blank=True, help_text="ISO 3166-1 alpha-2, e.g. MX."
+    administration_country = CountryField(
+        "country of administration",
+        countries=CountriesOrUnknown,
+        blank=True,
+        help_text="Unknown if the source does not say.",
     )
     passage_number = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=between(0, 50, "Passage number"), help_text="0-50; blank if not stated."
@@ -275,7 +327,9 @@ class MscAdministration(Withdrawable, Versioned, PointTiming, Abstracted):
         help_text="As the source states it; greater than 0.",
     )
     clinic_name = models.CharField(max_length=200, blank=True, help_text="Where it was given, if not the provider.")
-    country = models.CharField("country", max_length=2, blank=True, help_text="ISO 3166-1 alpha-2, e.g. MX.")
+    country = CountryField(
+        "country", countries=CountriesOrUnknown, blank=True, help_text="Where it was given; Unknown if not stated."
+    )
     cost_amount = models.DecimalField(
         "cost", max_digits=12, decimal_places=2, null=True, blank=True, validators=non_negative("Cost")
     )

@@ -6,9 +6,12 @@ weighted table with the generator's own random source, so the same seed gives th
 
 from decimal import Decimal
 
+from cases.models.common import DAYS_PER_YEAR as REGISTRY_DAYS_PER_YEAR
+
 STUDY_ID_FORMAT = "SYN-{:06d}"
 SYNTHETIC = "synthetic"
-DAYS_PER_YEAR = 365.25
+#: The registry's year, as a float: the generator draws times with `random`, which works in floats.
+DAYS_PER_YEAR = float(REGISTRY_DAYS_PER_YEAR)
 
 DIAGNOSES = [
     ("jia", 40),

@@ -4,9 +4,9 @@ select (the same query string as cases:patient-list)."""
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from . import figures, reports
 from .case_records import with_records
 from .filters import PatientFilter
+from .reports import figures, summary
 from .views import case_list_queryset
 
 
@@ -21,7 +21,7 @@ def filtered_cases(request):
 @login_required
 def summary_table(request):
     filterset, cases = filtered_cases(request)
-    headers, rows = reports.summary_table(cases)
+    headers, rows = summary.summary_table(cases)
     context = {"filter": filterset, "headers": headers, "rows": rows, "querystring": request.GET.urlencode()}
     return render(request, "cases/summary_table.html", context)
 
@@ -31,7 +31,7 @@ def cohort(request):
     filterset, cases = filtered_cases(request)
     context = {
         "filter": filterset,
-        "numbers": reports.cohort_numbers(cases),
+        "numbers": summary.cohort_numbers(cases),
         "figure": figures.cohort_figure(cases),
         "querystring": request.GET.urlencode(),
     }

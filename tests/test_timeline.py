@@ -7,9 +7,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from cases import figures
 from cases.case_records import with_records
 from cases.models import Patient
+from cases.reports import figures
 from tests.factories import (
     AdverseEventFactory,
     AssessmentFactory,

@@ -12,9 +12,9 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
 
-from . import timing
-from .case_records import administrations, anchor, days, with_records
-from .models import (
+from .. import timing
+from ..case_records import administrations, anchor, days, with_records
+from ..models import (
     Assessment,
     Diagnosis,
     DonorType,
@@ -25,8 +25,8 @@ from .models import (
     Timepoint,
     TissueSource,
 )
-from .models.common import plain_number
-from .models.msc import dose_per_kg_text
+from ..models.common import plain_number
+from ..models.msc import dose_per_kg_text
 
 HEADERS = [
     "Patient ID",

@@ -11,11 +11,11 @@ from decimal import Decimal
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from .case_records import administrations, anchor, days
-from .models import MscRoute, RelationToMsc, Timepoint
-from .models.common import DAYS_PER_MONTH, plain_number
-from .reports import MEASURES, before_after, disease_activity
-from .timing import Moment, describe
+from ..case_records import administrations, anchor, days
+from ..models import MscRoute, RelationToMsc, Timepoint
+from ..models.common import DAYS_PER_MONTH, plain_number
+from ..timing import Moment, describe
+from .summary import MEASURES, before_after, disease_activity
 
 GRADE_COLOURS = {1: "#f1c40f", 2: "#e67e22", 3: "#c0392b", 4: "#7b241c", 5: "#000000"}
 UNGRADED = "#7f8c8d"

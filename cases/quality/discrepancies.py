@@ -12,12 +12,12 @@ from decimal import Decimal
 
 from django.urls import reverse
 
-from . import timing
-from .case_records import administrations, anchor, days, with_records
-from .kinds import edit_url, record_key
-from .models import Attribution, Patient, Timepoint
-from .models.common import DAYS_PER_YEAR, plain_number
-from .models.msc import DonorType, TissueSource, dose_per_kg_text
+from .. import timing
+from ..case_records import administrations, anchor, days, with_records
+from ..kinds import edit_url, record_key
+from ..models import Attribution, Patient, Timepoint
+from ..models.common import DAYS_PER_YEAR, plain_number
+from ..models.msc import DonorType, TissueSource, dose_per_kg_text
 
 AGE_TOLERANCE_YEARS = Decimal("0.5")
 ATTRIBUTED = {Attribution.POSSIBLE, Attribution.PROBABLE, Attribution.DEFINITE}

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 
-from .case_records import administrations, with_records
-from .kinds import RECORD_KINDS
-from .models import (
+from ..case_records import administrations, with_records
+from ..kinds import RECORD_KINDS
+from ..models import (
     Attribution,
     ChecklistItem,
     EventCategory,
@@ -26,7 +26,7 @@ from .models import (
     TissueSource,
     YesNoUnknown,
 )
-from .models.msc import DonorType
+from ..models.msc import DonorType
 
 # Each score of an assessment and the field that says who observed it.
 SCORE_SOURCES = [

@@ -162,10 +162,11 @@ def patient_detail(request, patient_pk):
         pk=patient_pk,
     )
     user = request.user
-    found = discrepancies.case_discrepancies(patient)
+    records = case_records.CaseRecords(patient)
+    found = discrepancies.case_discrepancies(records)
     context = {
         "patient": patient,
-        "administrations": case_records.administrations(patient),
+        "administrations": records.administrations,
         "signature": workflow.current_signature(patient),
         "can_edit": workflow.can_edit(patient, user),
         "can_delete": workflow.can_remove_records(patient, user),
@@ -178,10 +179,10 @@ def patient_detail(request, patient_pk):
         "can_answer": user.has_perm("cases.answer_dataquery"),
         "can_close": user.has_perm("cases.close_dataquery"),
         "open_queries": [q for q in patient.data_queries.all() if q.status != "closed"],
-        "checklist": checklist(patient),
+        "checklist": checklist(records),
         "discrepancies": found,
         "open_discrepancies": [d for d in found if not d.is_acknowledged],
-        "timeline": figures.case_timeline(patient),
+        "timeline": figures.case_timeline(records),
         "can_acknowledge": user.has_perm("cases.verify_patient"),
     }
     return render(request, "cases/patient_detail.html", context)
@@ -235,8 +236,9 @@ class PatientUpdateView(CaseMixin, AuditedFormMixin, PermissionRequiredMixin, Up
     def form_valid(self, form):
         before = discrepancies.keys_of(self.patient)
         response = super().form_valid(form)
-        if not form.errors:
-            discrepancies.report_new(self.request, self.patient, before)
+        new = [] if form.errors else discrepancies.new_discrepancies(self.patient, before)
+        if new:
+            messages.warning(self.request, discrepancies.new_discrepancies_text(new))
         return response
 
     def get_success_url(self):
@@ -318,7 +320,9 @@ class RecordFormMixin(AuditedFormMixin, RecordMixin):
         if form.errors:  # an edit conflict
             return response
         messages.success(self.request, f"{self.kind.label.capitalize()} saved.")
-        discrepancies.report_new(self.request, self.patient, before)
+        new = discrepancies.new_discrepancies(self.patient, before)
+        if new:
+            messages.warning(self.request, discrepancies.new_discrepancies_text(new))
         return response
 
 

@@ -827,8 +827,8 @@ def about_rows(options, counts, started):
 
 
 def summary_rows(options):
-    """The paper's Summary Table for the exported cases (cases.reports), derived, never imported."""
-    from .reports import HEADERS, summary_table_rows
+    """The paper's Summary Table for the exported cases (cases.reports.summary), derived, never imported."""
+    from .reports.summary import HEADERS, summary_table_rows
 
     yield list(HEADERS)
     yield from summary_table_rows(Patient.objects.visible_to(options.user).filter(pk__in=options.patients.values("pk")))

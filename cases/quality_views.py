@@ -8,10 +8,12 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
-from . import quality, workflow
-from .case_records import with_records
-from .checklist import checklist
+from . import workflow
+from .case_records import CaseRecords, with_records
 from .models import ChecklistItem, ChecklistStatement, DiscrepancyAcknowledgement, Patient
+from .quality import discrepancies
+from .quality.checklist import checklist
+from .quality.rules import RULES
 from .quality_forms import AcknowledgementForm, ChecklistStatementForm
 
 
@@ -36,7 +38,7 @@ def checklist_statement(request, patient_pk):
             statement.save()
         messages.success(request, f"Checklist: '{statement}' recorded.")
         return HttpResponseRedirect(reverse("cases:patient-detail", args=[patient.pk]) + "#checklist")
-    result = checklist(patient)
+    result = checklist(CaseRecords(patient))
     status = 400 if request.method == "POST" else 200
     return render(
         request,
@@ -52,8 +54,8 @@ def case_data_quality(request, patient_pk):
     patient = visible_case(request.user, patient_pk)
     context = {
         "patient": patient,
-        "discrepancies": quality.case_discrepancies(patient),
-        "rules": quality.RULES,
+        "discrepancies": discrepancies.case_discrepancies(CaseRecords(patient)),
+        "rules": RULES,
         "can_acknowledge": request.user.has_perm("cases.verify_patient"),
     }
     return render(request, "cases/data_quality.html", context)
@@ -63,7 +65,7 @@ def case_data_quality(request, patient_pk):
 @permission_required("cases.verify_patient", raise_exception=True)
 def data_quality_all(request):
     """The reviewer's worklist: every discrepancy of every case they may see."""
-    results = quality.run(Patient.objects.visible_to(request.user).order_by("centre__code", "study_id"))
+    results = discrepancies.run(Patient.objects.visible_to(request.user).order_by("centre__code", "study_id"))
     rows = [d for found in results.values() for d in found]
     show_all = request.GET.get("show") == "all"
     context = {
@@ -85,7 +87,12 @@ def acknowledge(request, patient_pk):
     source = request.POST if request.method == "POST" else request.GET
     rule_code, key = source.get("rule", ""), source.get("record", "")
     discrepancy = next(
-        (d for d in quality.case_discrepancies(patient) if d.rule.code == rule_code and d.record_key == key), None
+        (
+            d
+            for d in discrepancies.case_discrepancies(CaseRecords(patient))
+            if d.rule.code == rule_code and d.record_key == key
+        ),
+        None,
     )
     if discrepancy is None:
         raise Http404("No such discrepancy in this case (it may have been corrected).")

@@ -4,24 +4,26 @@ select (the same query string as cases:patient-list)."""
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from . import figures, reports
-from .case_records import with_records
+from .case_records import records_of
 from .filters import PatientFilter
+from .reports import figures, summary
+from .reports.cohort import cohort_numbers
 from .views import case_list_queryset
 
 
 def filtered_cases(request):
-    """The cases of the case list's filters, with their records, in a fixed number of queries."""
+    """The cases of the case list's filters and their records (CaseRecords, built once for every
+    table, number and figure of the page), in a fixed number of queries."""
     queryset = case_list_queryset(request.user).order_by("centre__code", "study_id")
     filterset = PatientFilter(request.GET or None, queryset=queryset, request=request)
     cases = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
-    return filterset, list(with_records(cases))
+    return filterset, records_of(cases)
 
 
 @login_required
 def summary_table(request):
     filterset, cases = filtered_cases(request)
-    headers, rows = reports.summary_table(cases)
+    headers, rows = summary.summary_table(cases)
     context = {"filter": filterset, "headers": headers, "rows": rows, "querystring": request.GET.urlencode()}
     return render(request, "cases/summary_table.html", context)
 
@@ -31,7 +33,7 @@ def cohort(request):
     filterset, cases = filtered_cases(request)
     context = {
         "filter": filterset,
-        "numbers": reports.cohort_numbers(cases),
+        "numbers": cohort_numbers(cases),
         "figure": figures.cohort_figure(cases),
         "querystring": request.GET.urlencode(),
     }

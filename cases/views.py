@@ -17,8 +17,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DeleteView, UpdateView
 from django_filters.views import FilterView
 
-from . import case_records, figures, quality, workflow
-from .checklist import checklist, checklists
+from . import case_records, workflow
 from .filters import PatientFilter
 from .forms import PatientForm
 from .history import case_history, edit_conflict
@@ -32,6 +31,9 @@ from .models import (
     ReviewEvent,
     ReviewStatus,
 )
+from .quality import discrepancies
+from .quality.checklist import checklist, checklists
+from .reports import figures
 from .review_forms import (
     AnswerForm,
     QueryForm,
@@ -160,10 +162,11 @@ def patient_detail(request, patient_pk):
         pk=patient_pk,
     )
     user = request.user
-    discrepancies = quality.case_discrepancies(patient)
+    records = case_records.CaseRecords(patient)
+    found = discrepancies.case_discrepancies(records)
     context = {
         "patient": patient,
-        "administrations": case_records.administrations(patient),
+        "administrations": records.administrations,
         "signature": workflow.current_signature(patient),
         "can_edit": workflow.can_edit(patient, user),
         "can_delete": workflow.can_remove_records(patient, user),
@@ -176,10 +179,10 @@ def patient_detail(request, patient_pk):
         "can_answer": user.has_perm("cases.answer_dataquery"),
         "can_close": user.has_perm("cases.close_dataquery"),
         "open_queries": [q for q in patient.data_queries.all() if q.status != "closed"],
-        "checklist": checklist(patient),
-        "discrepancies": discrepancies,
-        "open_discrepancies": [d for d in discrepancies if not d.is_acknowledged],
-        "timeline": figures.case_timeline(patient),
+        "checklist": checklist(records),
+        "discrepancies": found,
+        "open_discrepancies": [d for d in found if not d.is_acknowledged],
+        "timeline": figures.case_timeline(records),
         "can_acknowledge": user.has_perm("cases.verify_patient"),
     }
     return render(request, "cases/patient_detail.html", context)
@@ -231,10 +234,11 @@ class PatientUpdateView(CaseMixin, AuditedFormMixin, PermissionRequiredMixin, Up
         return {**super().get_form_kwargs(), "user": self.request.user}
 
     def form_valid(self, form):
-        before = quality.keys_of(self.patient)
+        before = discrepancies.keys_of(self.patient)
         response = super().form_valid(form)
-        if not form.errors:
-            quality.report_new(self.request, self.patient, before)
+        new = [] if form.errors else discrepancies.new_discrepancies(self.patient, before)
+        if new:
+            messages.warning(self.request, discrepancies.new_discrepancies_text(new))
         return response
 
     def get_success_url(self):
@@ -311,12 +315,14 @@ class RecordFormMixin(AuditedFormMixin, RecordMixin):
         return {**super().get_form_kwargs(), "patient": self.patient, "user": self.request.user}
 
     def form_valid(self, form):
-        before = quality.keys_of(self.patient)
+        before = discrepancies.keys_of(self.patient)
         response = super().form_valid(form)
         if form.errors:  # an edit conflict
             return response
         messages.success(self.request, f"{self.kind.label.capitalize()} saved.")
-        quality.report_new(self.request, self.patient, before)
+        new = discrepancies.new_discrepancies(self.patient, before)
+        if new:
+            messages.warning(self.request, discrepancies.new_discrepancies_text(new))
         return response
 
 
@@ -350,7 +356,7 @@ class WorkflowStepView(CaseMixin, View):
     def render(self, form, status=200):
         context = {"patient": self.patient, "form": form}
         if self.shows_open_discrepancies:
-            context["discrepancies"] = quality.open_discrepancies(self.patient)
+            context["discrepancies"] = discrepancies.open_discrepancies(self.patient)
             context["can_acknowledge"] = self.request.user.has_perm("cases.verify_patient")
         return render(self.request, self.template_name, context, status=status)
 

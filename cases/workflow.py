@@ -6,8 +6,6 @@ Views call these functions and show `WorkflowError` messages as they are; the ru
 
 from django.db import transaction
 
-from . import quality
-from .checklist import missing_for_submission
 from .models import (
     SIGNATURE_MEANING,
     DataQuery,
@@ -18,6 +16,8 @@ from .models import (
     ReviewEvent,
     ReviewStatus,
 )
+from .quality import discrepancies
+from .quality.checklist import missing_for_submission
 
 
 class WorkflowError(Exception):
@@ -65,10 +65,10 @@ def submit(patient, user, open_discrepancies_confirmed=False):
     missing = missing_for_submission(patient)
     if missing:
         raise WorkflowError("The safety-reporting checklist is not complete. Still missing: " + " | ".join(missing))
-    open_discrepancies = quality.open_discrepancies(patient)
+    open_discrepancies = discrepancies.open_discrepancies(patient)
     if open_discrepancies and not open_discrepancies_confirmed:
         raise UnconfirmedDiscrepancies(
-            f"The case has {quality.count_text(open_discrepancies)} not yet acknowledged. Correct them, or "
+            f"The case has {discrepancies.count_text(open_discrepancies)} not yet acknowledged. Correct them, or "
             "confirm that you submit the case with them."
         )
     _set_status(patient, ReviewStatus.SUBMITTED)
@@ -89,10 +89,10 @@ def verify(patient, user, password):
         raise WorkflowError("The password is not correct; the case was not verified.")
     if patient.data_queries.open().exists():
         raise WorkflowError("Close every data query before verifying the case.")
-    open_discrepancies = quality.open_discrepancies(patient)
+    open_discrepancies = discrepancies.open_discrepancies(patient)
     if open_discrepancies:
         raise WorkflowError(
-            f"The case has {quality.count_text(open_discrepancies)} not yet acknowledged. Correct each record, "
+            f"The case has {discrepancies.count_text(open_discrepancies)} not yet acknowledged. Correct each record, "
             "or acknowledge the discrepancy with a reason, before verifying the case."
         )
     _set_status(patient, ReviewStatus.VERIFIED)

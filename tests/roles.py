@@ -49,7 +49,7 @@ def state_none(patient, *items, follow_up_months=None):
 
 def complete_checklist(patient):
     """State 'unknown' for every checklist item a factory-built case leaves open."""
-    from cases.checklist import checklists
+    from cases.quality.checklist import checklists
 
     result = checklists(type(patient).objects.filter(pk=patient.pk))[patient.pk]
     state_unknown(patient, *(i.item for i in result.missing if i.statement is None))

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from cases.forms import PatientForm
-from cases.reports import HEADERS, summary_table
+from cases.reports.summary import HEADERS, summary_table
 from tests.factories import AssessmentFactory, MscAdministrationFactory, MscProductFactory, PatientFactory
 from tests.test_constraints import post_data
 

@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 
 from cases import workflow
-from cases.checklist import checklists
 from cases.models import ChecklistStatement, Patient
+from cases.quality.checklist import checklists
 from tests.factories import AdverseEventFactory, MedicationCourseFactory, PatientFactory
 from tests.roles import complete_checklist
 

@@ -10,8 +10,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from cases import quality
 from cases.models import DiscrepancyAcknowledgement, Patient
+from cases.quality import discrepancies
+from cases.quality.rules import RULES, RULES_BY_CODE
 from tests.factories import (
     AdverseEventFactory,
     AssessmentFactory,
@@ -27,7 +28,7 @@ FIXTURE_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def found(patient, code):
-    results = quality.run(Patient.objects.filter(pk=patient.pk))
+    results = discrepancies.run(Patient.objects.filter(pk=patient.pk))
     return [d for d in next(iter(results.values())) if d.rule.code == code]
 
 
@@ -135,15 +136,15 @@ TRIGGERS = {
 
 
 def test_every_rule_has_a_test_and_is_documented():
-    assert set(TRIGGERS) == set(quality.RULES_BY_CODE)
+    assert set(TRIGGERS) == set(RULES_BY_CODE)
     doc = (Path(__file__).resolve().parent.parent / "docs" / "data-quality.md").read_text()
-    for rule in quality.RULES:
+    for rule in RULES:
         assert f"`{rule.code}`" in doc and rule.title in doc
 
 
 def test_a_clean_case_has_no_discrepancy(centre):
     patient = clean_case(centre)
-    assert next(iter(quality.run(Patient.objects.filter(pk=patient.pk)).values())) == []
+    assert next(iter(discrepancies.run(Patient.objects.filter(pk=patient.pk)).values())) == []
 
 
 @pytest.mark.parametrize("code", sorted(TRIGGERS))
@@ -248,7 +249,7 @@ def test_published_series_discrepancies_are_all_acknowledged_with_their_passage(
 
 
 def test_published_series_checklists_are_complete(published_series):
-    from cases.checklist import checklists
+    from cases.quality.checklist import checklists
 
     results = checklists(Patient.objects.filter(centre__code="WONG2021"))
     assert [str(c) for c in results.values()] == ["8/8", "8/8", "8/8"]

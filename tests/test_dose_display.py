@@ -6,10 +6,10 @@ from decimal import Decimal as D
 import pytest
 from django.urls import reverse
 
-from cases import quality
 from cases.models import Patient
 from cases.models.msc import dose_per_kg_text
-from cases.reports import HEADERS, summary_table
+from cases.quality import discrepancies
+from cases.reports.summary import HEADERS, summary_table
 
 
 @pytest.mark.parametrize(
@@ -45,5 +45,5 @@ def test_dose_disagreement_message_writes_doses_with_one_decimal(case_a):
     administration = case_a.products.get().administrations.get()
     administration.reported_dose_millions_per_kg = D("3")
     administration.save()
-    (found,) = [d for d in quality.find_all(case_a) if d.rule.code == "dose_disagrees"]
+    (found,) = [d for d in discrepancies.find_all(case_a) if d.rule.code == "dose_disagrees"]
     assert found.message == "#1: reported 3.0 × 10^6/kg, but 100 × 10^6 cells / 50 kg = 2.0 × 10^6/kg"

@@ -6,10 +6,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cases import quality
-from cases.checklist import checklists
 from cases.models import Patient
-from cases.reports import summary_table
+from cases.quality import discrepancies
+from cases.quality.checklist import checklists
+from cases.reports.summary import summary_table
 from tests.factories import (
     AdverseEventFactory,
     AssessmentFactory,
@@ -39,7 +39,7 @@ def fill(centre, n):
 
 
 @pytest.mark.parametrize("n", SIZES)
-@pytest.mark.parametrize("compute", [quality.run, checklists, summary_table])
+@pytest.mark.parametrize("compute", [discrepancies.run, checklists, summary_table])
 def test_computations_run_a_fixed_number_of_queries(compute, n, centre_a, django_assert_max_num_queries):
     fill(centre_a, n)
     with django_assert_max_num_queries(COMPUTE_BUDGET):

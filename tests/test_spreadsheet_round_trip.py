@@ -11,7 +11,6 @@ import pytest
 from django.core.management import call_command
 
 from cases import workflow
-from cases.checklist import missing_for_submission
 from cases.exports import ExportOptions, export_registry
 from cases.imports import import_file
 from cases.management.commands.load_published_series import CENTRE_CODE
@@ -26,6 +25,7 @@ from cases.models import (
     Patient,
     PreviousDiagnosis,
 )
+from cases.quality.checklist import missing_for_submission
 from tests.factories import (
     AdverseEventFactory,
     AssessmentFactory,

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases.models import Patient
-from cases.reports import HEADERS, summary_table, summary_table_rows
+from cases.reports.summary import HEADERS, summary_table, summary_table_rows
 from synthetic.generator import generate
 
 FIXTURE_DIR = Path(__file__).resolve().parent.parent / "fixtures"

@@ -7,9 +7,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from cases import figures
-from cases.case_records import with_records
+from cases.case_records import records_of
 from cases.models import Patient
+from cases.reports import figures
 from tests.factories import (
     AdverseEventFactory,
     AssessmentFactory,
@@ -23,7 +23,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def timeline(patient):
-    return ET.fromstring(str(figures.case_timeline(with_records(Patient.objects.filter(pk=patient.pk)).get())))
+    return ET.fromstring(str(figures.case_timeline(*records_of(Patient.objects.filter(pk=patient.pk)))))
 
 
 def marks(svg, *classes):

@@ -5,8 +5,8 @@ Exits with status 1 while any discrepancy is unacknowledged, so CI or a cron job
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cases import quality
 from cases.models import Patient
+from cases.quality import discrepancies
 
 
 class Command(BaseCommand):
@@ -20,8 +20,8 @@ class Command(BaseCommand):
         if centre:
             cases = cases.filter(centre__code=centre)
         open_count = total = 0
-        for discrepancies in quality.run(cases).values():
-            for d in discrepancies:
+        for found in discrepancies.run(cases).values():
+            for d in found:
                 total += 1
                 open_count += not d.is_acknowledged
                 self.stdout.write(d.line())

@@ -1,11 +1,11 @@
-"""Print the paper's Summary Table regenerated from the records (cases.reports.summary_table)."""
+"""Print the paper's Summary Table regenerated from the records (cases.reports.summary.summary_table)."""
 
 import csv
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cases import reports
 from cases.models import Patient
+from cases.reports import summary
 
 
 class Command(BaseCommand):
@@ -21,9 +21,9 @@ class Command(BaseCommand):
             cases = cases.filter(centre__code=centre)
             if not cases.exists():
                 raise CommandError(f"No case in centre {centre}.")
-        headers, rows = reports.HEADERS, reports.summary_table_rows(cases)
+        headers, rows = summary.HEADERS, summary.summary_table_rows(cases)
         if format == "md":
-            self.stdout.write(reports.as_markdown(headers, rows), ending="")
+            self.stdout.write(summary.as_markdown(headers, rows), ending="")
         else:
             writer = csv.writer(self.stdout, lineterminator="\n")
             writer.writerow(headers)

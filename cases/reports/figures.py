@@ -11,11 +11,11 @@ from decimal import Decimal
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from .case_records import administrations, anchor, days
-from .models import MscRoute, RelationToMsc, Timepoint
-from .models.common import DAYS_PER_MONTH, plain_number
-from .reports import MEASURES, before_after, disease_activity
-from .timing import Moment, describe
+from ..case_records import records_of
+from ..models import MscRoute, RelationToMsc, Timepoint
+from ..models.common import DAYS_PER_MONTH, plain_number
+from ..timing import Moment, describe
+from .summary import MEASURES, before_after, disease_activity
 
 GRADE_COLOURS = {1: "#f1c40f", 2: "#e67e22", 3: "#c0392b", 4: "#7b241c", 5: "#000000"}
 UNGRADED = "#7f8c8d"
@@ -87,20 +87,14 @@ def _unknown_slot(record):
 UNKNOWN_WORDS = {"before": "before MSC, time unknown", "after": "after MSC, time unknown", "unknown": "time unknown"}
 
 
-def case_timeline(patient):
+def case_timeline(records):
     """Medication courses as bars, MSC administrations by route, events by grade, patient and
     physician global and disease activity as lines, on one axis of months from the first MSC.
 
     A record without a time is never drawn at a made-up time: it goes in the 'time unknown' band
-    right of the axis, before, after or between by its relation to MSC. `patient` has with_records."""
-    first = anchor(patient)
-    admins = administrations(patient)
-    courses = list(patient.medications.all())
-    events = list(patient.adverse_events.all())
-    assessments = list(patient.assessments.all())
-
-    def when(record, prefix=""):
-        return days(record, first, prefix)
+    right of the axis, before, after or between by its relation to MSC. `records` is a CaseRecords."""
+    patient, admins, courses = records.patient, records.administrations, records.courses
+    events, assessments, when = records.events, records.assessments, records.days
 
     times = [0]
     for c in courses:
@@ -207,7 +201,7 @@ def case_timeline(patient):
 
     # Scores: patient and physician global (0-10) and the disease-activity measure, as lines; a
     # score without a time is a point in the band, joined to nothing.
-    measure_name = disease_activity(patient)[0]
+    measure_name = disease_activity(records)[0]
     measure_field = next((f for f, n in MEASURES if n == measure_name), None)
     top, bottom = score_top, score_top + 100
     body.append(f'<line x1="{LEFT}" y1="{bottom}" x2="{LEFT + plot}" y2="{bottom}" stroke="#999"/>')
@@ -244,8 +238,10 @@ def case_timeline(patient):
     return _svg(WIDTH, height, label, body, "case-timeline")
 
 
-def cohort_figure(patients):
-    """PGA and disease activity before and after MSC, one paired line per patient."""
+def cohort_figure(cases):
+    """PGA and disease activity before and after MSC, one paired line per patient (a queryset or a
+    list of cases, or of their CaseRecords)."""
+    cases = records_of(cases)
     panels = [
         ("PGA (0-10)", lambda p: before_after(p, "patient_global"), "pga"),
         ("Disease activity", None, "activity"),
@@ -255,13 +251,13 @@ def cohort_figure(patients):
     for index, (title, reader, css) in enumerate(panels):
         left = 60 + index * (panel_w + 70)
         pairs = []
-        for p in patients:
+        for records in cases:
             if reader:
-                before, after, name = *reader(p), "PGA"
+                before, after, name = *reader(records), "PGA"
             else:
-                name, before, after = disease_activity(p)
+                name, before, after = disease_activity(records)
             if before is not None or after is not None:
-                pairs.append((p, name, before, after))
+                pairs.append((records.patient, name, before, after))
         scale = max([Decimal(10), *[v for _, _, b, a in pairs for v in (b, a) if v is not None]])
         bottom = top + 200
 

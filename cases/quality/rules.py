@@ -1,23 +1,17 @@
-"""Data-quality rules, in the spirit of REDCap's data-quality module.
+"""The data-quality rules, in the spirit of REDCap's data-quality module.
 
-Each rule has a code, a title and a plain explanation, and yields the discrepancies it finds in
-one case: the record, a message and a link to the record's form. `run(queryset)` runs every rule
-over every case of a queryset in a fixed number of queries (cases.case_records.with_records); a
-reviewer's DiscrepancyAcknowledgement (rule + record key) marks a discrepancy as accepted.
-docs/data-quality.md lists the rules; keep it in step with RULES.
+Each rule has a code, a title and a plain explanation, and yields what it finds in one case's
+records (a CaseRecords): the record, or None for the case itself, and a message. Registering a
+rule is writing it here under `@rule(...)`; docs/data-quality.md lists the rules and a test keeps
+it in step with RULES. Running them and acknowledging what they find is cases.quality.discrepancies.
 """
 
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.urls import reverse
-
-from . import timing
-from .case_records import administrations, anchor, days, with_records
-from .kinds import edit_url, record_key
-from .models import Attribution, Patient, Timepoint
-from .models.common import DAYS_PER_YEAR, plain_number
-from .models.msc import DonorType, TissueSource, dose_per_kg_text
+from ..models import Attribution, Timepoint
+from ..models.common import DAYS_PER_YEAR, plain_number
+from ..models.msc import DonorType, TissueSource, dose_per_kg_text
 
 AGE_TOLERANCE_YEARS = Decimal("0.5")
 ATTRIBUTED = {Attribution.POSSIBLE, Attribution.PROBABLE, Attribution.DEFINITE}
@@ -29,7 +23,7 @@ class Rule:
     code: str
     title: str
     explanation: str
-    check: object  # check(case) -> iterable of (record or None, message)
+    check: object  # check(CaseRecords) -> iterable of (record or None, message)
 
 
 RULES = []
@@ -41,76 +35,6 @@ def rule(code, title, explanation):
         return check
 
     return register
-
-
-@dataclass
-class Discrepancy:
-    patient: object
-    rule: Rule
-    record: object
-    message: str
-    acknowledgement: object = None
-
-    @property
-    def record_key(self):
-        return record_key(self.record)
-
-    @property
-    def record_label(self):
-        if self.record is None:
-            return "case"
-        return f"{self.record._meta.verbose_name} {self.record}"
-
-    @property
-    def link(self):
-        return edit_url(self.patient if self.record is None else self.record)
-
-    @property
-    def acknowledge_url(self):
-        base = reverse("cases:discrepancy-acknowledge", args=[self.patient.pk])
-        return f"{base}?rule={self.rule.code}&record={self.record_key}"
-
-    @property
-    def is_acknowledged(self):
-        return self.acknowledgement is not None
-
-    @property
-    def key(self):
-        return (self.patient.pk, self.rule.code, self.record_key)
-
-    def line(self):
-        """One line for check_data_quality: 'STUDY-ID  rule  record  message  [acknowledged: reason]'."""
-        text = f"{self.patient.study_id}  {self.rule.code}  {self.record_key or 'case'}  {self.message}"
-        if self.acknowledgement is not None:
-            text += f"  [acknowledged: {' '.join(self.acknowledgement.reason.split())}]"
-        return text
-
-
-class Case:
-    """What the rules read of one case, computed once."""
-
-    def __init__(self, patient):
-        self.patient = patient
-        self.administrations = administrations(patient)
-        self.anchor = anchor(patient)
-        self.events = list(patient.adverse_events.all())
-        self.courses = list(patient.medications.all())
-        self.assessments = list(patient.assessments.all())
-        self.diagnoses = list(patient.previous_diagnoses.all())
-        self.products = list(patient.products.all())
-
-    def days(self, record, prefix=""):
-        return days(record, self.anchor, prefix)
-
-    def timed(self):
-        """Every (record, prefix) that carries a time."""
-        for record in [*self.administrations, *self.assessments, *self.diagnoses]:
-            yield record, ""
-        for event in self.events:
-            yield event, "onset"
-        for course in self.courses:
-            yield course, "start"
-            yield course, "stop"
 
 
 def _years(value):
@@ -276,7 +200,7 @@ def ages_out_of_order(case):
     if last is not None:
         latest = None
         for record, prefix in case.timed():
-            age = timing.age_at(timing.Moment.of(record, prefix), first)
+            age = case.age(record, prefix)
             if age is not None and age > last + AGE_TOLERANCE_YEARS and (latest is None or age > latest[1]):
                 latest = (record, age)
         if latest is not None:
@@ -355,56 +279,3 @@ def event_before_its_administration(case):
 
 
 RULES_BY_CODE = {r.code: r for r in RULES}
-
-
-def case_discrepancies(patient):
-    """Every discrepancy of one case (prefetched with with_records), acknowledged or not."""
-    case = Case(patient)
-    acknowledged = {(a.rule, a.record_key): a for a in patient.acknowledgements.all()}
-    found = []
-    for r in RULES:
-        for record, message in r.check(case):
-            d = Discrepancy(patient, r, record, message)
-            d.acknowledgement = acknowledged.get((r.code, d.record_key))
-            found.append(d)
-    return found
-
-
-def run(queryset):
-    """{patient: [Discrepancy, ...]} for every case of the queryset, in a fixed number of queries."""
-    return {p: case_discrepancies(p) for p in with_records(queryset)}
-
-
-def keys_of(patient):
-    """The keys of a case's current discrepancies, to tell which ones a save adds."""
-    return {d.key for d in find_all(patient)}
-
-
-def find_all(patient):
-    return case_discrepancies(with_records(Patient.objects.filter(pk=patient.pk)).get())
-
-
-def open_discrepancies(patient):
-    """The discrepancies of a case that no reviewer has acknowledged: a case is not verified while
-    any remains, and whoever submits it confirms having seen them."""
-    return [d for d in find_all(patient) if not d.is_acknowledged]
-
-
-def count_text(discrepancies):
-    """'1 data-quality discrepancy', '3 data-quality discrepancies'."""
-    n = len(discrepancies)
-    return f"{n} data-quality discrepanc{'y' if n == 1 else 'ies'}"
-
-
-def report_new(request, patient, before):
-    """After a save: tell the user, in a message, which discrepancies the save introduced."""
-    from django.contrib import messages
-
-    new = [d for d in find_all(patient) if d.key not in before and not d.is_acknowledged]
-    if new:
-        listed = "; ".join(f"{d.rule.title}: {d.message}" for d in new[:5])
-        more = f" (and {len(new) - 5} more)" if len(new) > 5 else ""
-        messages.warning(
-            request,
-            f"Data-quality check found {len(new)} new discrepanc{'y' if len(new) == 1 else 'ies'}: {listed}{more}",
-        )

@@ -6,17 +6,17 @@ default that means "not stated" (a product's phenotype "Unknown", an event's att
 assessed") counts as missing, while "Unknown" chosen in a field that starts blank (who decided a
 stop, whether the provider talked to the team) is an explicit answer.
 
-`checklist(patient)` reads only prefetched records (see cases.case_records.with_records), so it
-runs for any number of cases in a fixed number of queries.
+`checklist(records)` reads only a case's prefetched records (a cases.case_records.CaseRecords), so
+it runs for any number of cases in a fixed number of queries.
 """
 
 from dataclasses import dataclass, field
 
 from django.urls import reverse
 
-from .case_records import administrations, with_records
-from .kinds import RECORD_KINDS
-from .models import (
+from ..case_records import records_of
+from ..kinds import RECORD_KINDS
+from ..models import (
     Attribution,
     ChecklistItem,
     EventCategory,
@@ -26,7 +26,7 @@ from .models import (
     TissueSource,
     YesNoUnknown,
 )
-from .models.msc import DonorType
+from ..models.msc import DonorType
 
 # Each score of an assessment and the field that says who observed it.
 SCORE_SOURCES = [
@@ -274,12 +274,10 @@ def _has_records(item, admins, events, courses):
     }.get(item, False)
 
 
-def checklist(patient):
-    """The eight items of one case, from its prefetched records."""
-    admins = administrations(patient)
-    events = list(patient.adverse_events.all())
-    courses = list(patient.medications.all())
-    statements = {s.item: s for s in patient.checklist_statements.all()}
+def checklist(records):
+    """The eight items of one case, from its records (a CaseRecords)."""
+    patient, admins, events, courses = records.patient, records.administrations, records.events, records.courses
+    statements = records.statements
     found = {
         ChecklistItem.ADMINISTRATIONS: lambda: _administrations(patient, admins),
         ChecklistItem.ADVERSE_EVENTS: lambda: _adverse_events(patient, events),
@@ -288,7 +286,7 @@ def checklist(patient):
         ChecklistItem.PROVIDER_COMMUNICATION: lambda: _communication(patient),
         ChecklistItem.CONFOUNDERS: lambda: _confounders(patient, courses),
         ChecklistItem.COST: lambda: _cost(patient, admins),
-        ChecklistItem.OUTCOME_SOURCES: lambda: _outcome_sources(patient, list(patient.assessments.all())),
+        ChecklistItem.OUTCOME_SOURCES: lambda: _outcome_sources(patient, records.assessments),
     }
     items = []
     for item in ChecklistItem:
@@ -317,7 +315,7 @@ def checklist(patient):
 
 def checklists(queryset):
     """{patient pk: Checklist} for every case of the queryset, in a fixed number of queries."""
-    return {p.pk: checklist(p) for p in with_records(queryset)}
+    return {records.patient.pk: checklist(records) for records in records_of(queryset)}
 
 
 def missing_for_submission(patient):

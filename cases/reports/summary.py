@@ -1,20 +1,18 @@
 """The paper's Summary Table regenerated from the records, and the cohort numbers.
 
-`summary_table(patients)` returns (headers, rows) for any iterable or queryset of cases; exports,
-the web page and `manage.py summary_table` all call it. Every value is read from the records
+`summary_table(cases)` returns (headers, rows) for a queryset or a list of cases (or of their
+CaseRecords); exports, the web page and `manage.py summary_table` all call it. Every value is read from the records
 (text over table, as the fixture is abstracted), so where the paper's table says otherwise the
 difference is one fixtures/README.md documents.
 """
 
-import statistics
 from collections import Counter
-from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
 
-from . import timing
-from .case_records import administrations, anchor, days, with_records
-from .models import (
+from .. import timing
+from ..case_records import CaseRecords, records_of
+from ..models import (
     Assessment,
     Diagnosis,
     DonorType,
@@ -25,8 +23,8 @@ from .models import (
     Timepoint,
     TissueSource,
 )
-from .models.common import plain_number
-from .models.msc import dose_per_kg_text
+from ..models.common import plain_number
+from ..models.msc import dose_per_kg_text
 
 HEADERS = [
     "Patient ID",
@@ -76,8 +74,9 @@ def _number(value):
     return "" if value is None else plain_number(value)
 
 
-def source_text(patient):
-    products = [p for p in patient.products.all() if p.administrations.all()] or list(patient.products.all())
+def source_text(records):
+    """'Allogeneic umbilical cord': the products that were given (all products if none was), each text once."""
+    products = [p for p in records.products if p.administrations.all()] or records.products
     parts = []
     for p in products:
         text = f"{DONOR_SHORT[p.donor_type]} {TISSUE_SHORT[p.tissue_source]}"
@@ -118,45 +117,44 @@ def _sort_key(assessment, offset):
     )
 
 
-def timed_assessments(patient, first=None):
+def timed_assessments(records):
     """The case's assessments in time order, each with its side of the first MSC (-1, +1 or 0).
     Placed in time once per case: a summary row reads them for up to seven measures."""
-    first = anchor(patient) if first is None else first
-    placed = [(a, days(a, first)) for a in patient.assessments.all()]
+    placed = [(a, records.days(a)) for a in records.assessments]
     placed.sort(key=lambda pair: _sort_key(*pair))
     return [(a, _when(a, offset)) for a, offset in placed]
 
 
-def before_after(patient, field, timed=None):
+def before_after(records, field, timed=None):
     """(latest value before MSC, latest value after MSC) of one assessment field."""
     found = {-1: None, 1: None}
-    for a, side in timed_assessments(patient) if timed is None else timed:
+    for a, side in timed_assessments(records) if timed is None else timed:
         value = getattr(a, field)
         if value is not None and side:
             found[side] = value
     return found[-1], found[1]
 
 
-def disease_activity(patient, timed=None):
+def disease_activity(records, timed=None):
     """The measure of the baseline (SLEDAI-2K, JADAS or mRSS) before and after, with its name."""
-    timed = timed_assessments(patient) if timed is None else timed
+    timed = timed_assessments(records) if timed is None else timed
     for field, name in MEASURES:
-        before, after = before_after(patient, field, timed)
+        before, after = before_after(records, field, timed)
         if before is not None:
             return name, before, after
     for field, name in MEASURES:
-        before, after = before_after(patient, field, timed)
+        before, after = before_after(records, field, timed)
         if after is not None:
             return name, before, after
     return "", None, None
 
 
-def summary_row(patient):
-    admins = administrations(patient)
-    first = timing.first_msc(admins)
-    timed = timed_assessments(patient, first)
-    pga_before, pga_after = before_after(patient, "patient_global", timed)
-    measure, activity_before, activity_after = disease_activity(patient, timed)
+def summary_row(records):
+    """One case's row of the Summary Table, from its records (a CaseRecords)."""
+    patient, admins = records.patient, records.administrations
+    timed = timed_assessments(records)
+    pga_before, pga_after = before_after(records, "patient_global", timed)
+    measure, activity_before, activity_after = disease_activity(records, timed)
     age_at_msc = patient.age_at_first_msc
     return [
         patient.study_id,
@@ -164,7 +162,7 @@ def summary_row(patient):
         _number(patient.age_at_onset_years),
         _number(age_at_msc.years if age_at_msc else None),
         _number(patient.age_at_last_follow_up_years),
-        source_text(patient),
+        source_text(records),
         dose_text(admins),
         route_text(admins),
         f"{_number(pga_before)}/10" if pga_before is not None else "",
@@ -207,22 +205,11 @@ def summary_prefetches():
     return [Prefetch("products", queryset=products), Prefetch("assessments", queryset=assessments)]
 
 
-def _with_records(patients, prefetches=None):
-    if isinstance(patients, QuerySet):
-        return list(with_records(patients.order_by("centre__code", "study_id"), prefetches))
-    patients = list(patients)
-    if patients and not hasattr(patients[0], "_prefetched_objects_cache"):
-        order = {p.pk: i for i, p in enumerate(patients)}
-        fetched = with_records(Patient.objects.filter(pk__in=order), prefetches)
-        patients = sorted(fetched, key=lambda p: order[p.pk])
-    return patients
-
-
-def summary_table(patients):
+def summary_table(cases):
     """(headers, rows) of the paper's Summary Table for these cases, one row per case."""
-    if isinstance(patients, QuerySet):
-        return list(HEADERS), list(summary_table_rows(patients))
-    return list(HEADERS), [summary_row(p) for p in _with_records(patients, summary_prefetches())]
+    if isinstance(cases, QuerySet):
+        return list(HEADERS), list(summary_table_rows(cases))
+    return list(HEADERS), [summary_row(records) for records in records_of(cases, summary_prefetches())]
 
 
 def summary_table_rows(cases, batch_size=1000):
@@ -234,7 +221,7 @@ def summary_table_rows(cases, batch_size=1000):
         order = {pk: i for i, pk in enumerate(batch)}
         cases_in_batch = Patient.objects.filter(pk__in=batch).only(*SUMMARY_PATIENT_FIELDS)
         fetched = cases_in_batch.prefetch_related(*summary_prefetches())
-        yield from (summary_row(p) for p in sorted(fetched, key=lambda p: order[p.pk]))
+        yield from (summary_row(CaseRecords(p)) for p in sorted(fetched, key=lambda p: order[p.pk]))
 
 
 def as_markdown(headers, rows):
@@ -244,58 +231,3 @@ def as_markdown(headers, rows):
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
-
-
-# ------------------------------------------------------------------------------------------------
-# Cohort numbers
-# ------------------------------------------------------------------------------------------------
-
-
-def _counted(counter, labels=None):
-    return [(labels(k) if labels else k, n) for k, n in counter.most_common()]
-
-
-def cohort_numbers(patients):
-    """The numbers the cohort page shows, for cases prefetched with with_records (or a queryset)."""
-    patients = _with_records(patients)
-    diagnoses, sources, routes = Counter(), Counter(), Counter()
-    grades, seriousness = Counter(), Counter()
-    stopped_unknown_to_team = flares_after_withdrawal = 0
-    costs = []
-    for p in patients:
-        diagnoses[short_diagnosis(p)] += 1
-        admins = administrations(p)
-        for text in {*source_text(p).split("; ")} - {""}:
-            sources[text] += 1
-        for route in {a.route for a in admins}:
-            routes[ROUTE_SHORT.get(route, MscRoute(route).label)] += 1
-        for e in p.adverse_events.all():
-            grades[f"grade {e.ctcae_grade}" if e.ctcae_grade else "not graded"] += 1
-            seriousness["serious" if e.is_serious else "not serious"] += 1
-        if any(c.was_stopped and c.team_knew_of_stop == "no" for c in p.medications.all()):
-            stopped_unknown_to_team += 1
-        flares_after_withdrawal += sum(
-            1 for e in p.adverse_events.all() if e.is_flare and e.preceding_withdrawals.all()
-        )
-        cost = p.total_cost_amount
-        if cost is None:
-            known = [a.cost_amount for a in admins if a.cost_amount is not None]
-            cost = sum(known, Decimal(0)) if known else None
-        if cost is not None:
-            costs.append(cost)
-    n = len(patients)
-    return {
-        "case_count": n,
-        "by_diagnosis": _counted(diagnoses),
-        "by_source": _counted(sources),
-        "by_route": _counted(routes),
-        "events_by_grade": _counted(grades),
-        "events_by_seriousness": _counted(seriousness),
-        "stopped_without_team": stopped_unknown_to_team,
-        "stopped_without_team_share": (stopped_unknown_to_team / n) if n else None,
-        "flares_after_withdrawal": flares_after_withdrawal,
-        "cost_known": len(costs),
-        "cost_median": statistics.median(costs) if costs else None,
-        "cost_min": min(costs) if costs else None,
-        "cost_max": max(costs) if costs else None,
-    }

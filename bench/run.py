@@ -118,7 +118,7 @@ def child(mode, database, out):
     if mode == "baseline":
         pass
     elif mode in ("ours-xlsx", "ours-csv"):
-        from cases import exports
+        from cases.spreadsheets import export as exports
 
         extra["sheet_seconds"] = time_each_sheet(exports)
         log = exports.export_registry(out, mode.split("-")[1], exports.ExportOptions(user=user, channel="command line"))
@@ -128,13 +128,13 @@ def child(mode, database, out):
     elif mode == "copy-csv":
         extra["rows"] = copy_export(out)
     elif mode == "floor-xlsx":
-        from cases.exports import ExportOptions, iter_sheets
+        from cases.spreadsheets.export import ExportOptions, iter_sheets
 
         sheets = [(name, [tuple(r) for r in rows]) for name, rows in iter_sheets(ExportOptions(user=user))]
         started = time.perf_counter()  # the floor: only the writing of cells already in memory
         extra["rows"] = floor_xlsx(out, sheets)
     elif mode in ("import-dry", "import-confirm"):
-        from cases.imports import import_file
+        from cases.spreadsheets.imports import import_file
 
         data = Path(out).read_bytes()
         started = time.perf_counter()
@@ -469,7 +469,7 @@ def prepare(args):
 
 
 def exports(args, workdir, results):
-    exports_exist = (ROOT / "cases" / "exports.py").exists() and (ROOT / "cases" / "imports.py").exists()
+    exports_exist = (ROOT / "cases" / "spreadsheets" / "export.py").exists()
     if not exports_exist:
         return None
     rows = {}

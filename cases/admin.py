@@ -12,7 +12,7 @@ from import_export.admin import ExportActionMixin, ImportExportMixin
 from import_export.formats.base_formats import CSV, JSON, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
-from .exports import can_export_identifiable
+from .spreadsheets.export import can_export_identifiable
 from .models import (
     AdverseEvent,
     Assessment,
@@ -29,7 +29,7 @@ from .models import (
     PreviousDiagnosis,
     ReviewEvent,
 )
-from .resources import resource_class
+from .spreadsheets.resources import resource_class
 
 # ---- Audited records ------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from bench.run import CLINICAL_TABLES, HISTORY_TABLES, LOOKUP_TABLES
-from cases.exports import SHEETS, ExportOptions, csv_cell, csv_safe, iter_sheets, text_of, write_csv_zip
+from cases.spreadsheets.export import SHEETS, ExportOptions, csv_cell, csv_safe, iter_sheets, text_of, write_csv_zip
 from cases.models import DataQuery, MedicationCourse, Patient
 from synthetic.generator import generate
 from tests.factories import CentreFactory, UserFactory

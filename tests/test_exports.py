@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from cases.exports import ExportOptions, ExportRefused, csv_safe, csv_unescape, export_registry
+from cases.spreadsheets.export import ExportOptions, ExportRefused, csv_safe, csv_unescape, export_registry
 from cases.models import ExportLog, MedicationCourse
 from tests.factories import (
     AdverseEventFactory,

@@ -18,8 +18,8 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from cases import imports
-from cases.imports import ImportRefused, read_upload
+from cases.spreadsheets import imports
+from cases.spreadsheets.imports import ImportRefused, read_upload
 
 MB = 1024 * 1024
 PEAK_MEMORY_LIMIT_MB = 300
@@ -195,7 +195,7 @@ CHILD = """
 import os, sys
 import django
 django.setup()
-from cases.imports import ImportRefused, import_file
+from cases.spreadsheets.imports import ImportRefused, import_file
 
 class Importer:
     def has_perm(self, permission):

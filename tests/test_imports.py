@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from cases.imports import ImportRefused, import_file
+from cases.spreadsheets.imports import ImportRefused, import_file
 from cases.models import MscAdministration, Patient
 
 PATIENTS = "Centre,Study ID,Current diagnosis,Sex,Age at onset (years)\n"

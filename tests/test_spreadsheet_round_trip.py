@@ -12,8 +12,8 @@ from django.core.management import call_command
 
 from cases import workflow
 from cases.checklist import missing_for_submission
-from cases.exports import ExportOptions, export_registry
-from cases.imports import import_file
+from cases.spreadsheets.export import ExportOptions, export_registry
+from cases.spreadsheets.imports import import_file
 from cases.management.commands.load_published_series import CENTRE_CODE
 from cases.models import (
     AdverseEvent,

@@ -11,7 +11,7 @@ from django.db.migrations.operations import RunPython
 from django.urls import reverse
 
 from cases.forms import AdverseEventForm, AssessmentForm, MedicationCourseForm
-from cases.imports import import_file
+from cases.spreadsheets.imports import import_file
 from cases.models import Assessment, MscAdministration, Patient
 from cases.templatetags.registry_tags import when
 from cases.timing import Moment, amount_in, days_in, describe

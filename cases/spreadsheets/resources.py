@@ -31,8 +31,8 @@ from registry.countries import UNKNOWN, country_code
 from registry.models import Centre
 from registry.roles import sees_all_centres
 
-from .exports import IMPORTABLE, SHEETS, Sheet, csv_safe
-from .models import (
+from .export import IMPORTABLE, SHEETS, Sheet, csv_safe
+from ..models import (
     ChecklistStatement,
     FundingSource,
     MedicationCourse,

@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django_countries.fields import CountryField
 
-from .models import (
+from ..models import (
     AdverseEvent,
     Assessment,
     ChecklistStatement,
@@ -50,8 +50,8 @@ from .models import (
     PreviousDiagnosis,
     dose_per_kg,
 )
-from .models.common import StrictlyPositiveValidator, plain_number
-from .timing import Moment, age_at, days_from_first_msc, first_msc, months_from_first_msc
+from ..models.common import StrictlyPositiveValidator, plain_number
+from ..timing import Moment, age_at, days_from_first_msc, first_msc, months_from_first_msc
 
 CHUNK_SIZE = 2000
 #: Characters that make a spreadsheet program read a cell as a formula (or hide part of it).
@@ -828,7 +828,7 @@ def about_rows(options, counts, started):
 
 def summary_rows(options):
     """The paper's Summary Table for the exported cases (cases.reports), derived, never imported."""
-    from .reports import HEADERS, summary_table_rows
+    from ..reports import HEADERS, summary_table_rows
 
     yield list(HEADERS)
     yield from summary_table_rows(Patient.objects.visible_to(options.user).filter(pk__in=options.patients.values("pk")))

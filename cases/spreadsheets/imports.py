@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
-from .exports import SHEETS_BY_NAME, csv_unescape
+from .export import SHEETS_BY_NAME, csv_unescape
 from .resources import IMPORT_ORDER, RESOURCES
 
 MAX_BYTES = getattr(settings, "REGISTRY_IMPORT_MAX_BYTES", 10 * 1024 * 1024)

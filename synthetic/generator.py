@@ -42,6 +42,7 @@ from cases.models import (
     MscProvider,
     Patient,
     PreviousDiagnosis,
+    common,
 )
 from cases.models.medication import DEFAULT_CLASS
 from registry.models import Centre
@@ -51,7 +52,9 @@ from . import bulk_copy
 DEFAULT_CENTRE = "SYNTHETIC"
 STUDY_ID_FORMAT = "SYN-{:06d}"
 SYNTHETIC = "synthetic"
-DAYS_PER_YEAR = 365.25
+#: The registry's year (a Decimal in cases.models.common) as a float: the generator draws and sums
+#: ages as floats, and only the values it stores are rounded to Decimals.
+DAYS_PER_YEAR = float(common.DAYS_PER_YEAR)
 CHANGE_REASON = "Synthetic data (generate_synthetic, seed {seed})"
 
 

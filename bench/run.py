@@ -118,23 +118,24 @@ def child(mode, database, out):
     if mode == "baseline":
         pass
     elif mode in ("ours-xlsx", "ours-csv"):
-        from cases import exports
+        from cases.spreadsheets import ExportOptions, export_registry, writers
 
-        extra["sheet_seconds"] = time_each_sheet(exports)
-        log = exports.export_registry(out, mode.split("-")[1], exports.ExportOptions(user=user, channel="command line"))
+        extra["sheet_seconds"] = time_each_sheet(writers)
+        log = export_registry(out, mode.split("-")[1], ExportOptions(user=user, channel="command line"))
         extra["rows"] = log.total_rows
     elif mode in ("naive-xlsx", "naive-csv"):
         extra["rows"] = naive_export(out, mode.split("-")[1])
     elif mode == "copy-csv":
         extra["rows"] = copy_export(out)
     elif mode == "floor-xlsx":
-        from cases.exports import ExportOptions, iter_sheets
+        from cases.spreadsheets import ExportOptions
+        from cases.spreadsheets.workbook import iter_sheets
 
         sheets = [(name, [tuple(r) for r in rows]) for name, rows in iter_sheets(ExportOptions(user=user))]
         started = time.perf_counter()  # the floor: only the writing of cells already in memory
         extra["rows"] = floor_xlsx(out, sheets)
     elif mode in ("import-dry", "import-confirm"):
-        from cases.imports import import_file
+        from cases.spreadsheets import import_file
 
         data = Path(out).read_bytes()
         started = time.perf_counter()
@@ -147,11 +148,11 @@ def child(mode, database, out):
     print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, **extra}))
 
 
-def time_each_sheet(exports):
+def time_each_sheet(writers):
     """Record, in the dict returned, the seconds each sheet took to read and write: the writers
     consume a sheet's rows before they ask for the next sheet."""
     seconds = {}
-    iter_sheets = exports.iter_sheets
+    iter_sheets = writers.iter_sheets
 
     def timed(*args, **kwargs):
         started = time.perf_counter()
@@ -160,7 +161,7 @@ def time_each_sheet(exports):
             now = time.perf_counter()
             seconds[name], started = now - started, now
 
-    exports.iter_sheets = timed
+    writers.iter_sheets = timed
     return seconds
 
 
@@ -469,7 +470,7 @@ def prepare(args):
 
 
 def exports(args, workdir, results):
-    exports_exist = (ROOT / "cases" / "exports.py").exists() and (ROOT / "cases" / "imports.py").exists()
+    exports_exist = (ROOT / "cases" / "spreadsheets" / "export.py").exists()
     if not exports_exist:
         return None
     rows = {}

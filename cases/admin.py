@@ -12,7 +12,6 @@ from import_export.admin import ExportActionMixin, ImportExportMixin
 from import_export.formats.base_formats import CSV, JSON, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
-from .exports import can_export_identifiable
 from .models import (
     AdverseEvent,
     Assessment,
@@ -29,7 +28,7 @@ from .models import (
     PreviousDiagnosis,
     ReviewEvent,
 )
-from .resources import resource_class
+from .spreadsheets import can_export_identifiable, resource_class
 
 # ---- Audited records ------------------------------------------------------------------------------
 
@@ -61,11 +60,11 @@ class SpreadsheetAdmin(ImportExportMixin, ExportActionMixin):
     def get_export_data(self, file_format, request, queryset, **kwargs):
         data = super().get_export_data(file_format, request, queryset, **kwargs)
         fmt = {"xlsx": "xlsx", "csv": "csv", "json": "json"}.get(file_format.get_extension(), "csv")
-        ExportLog.objects.create(
-            user=request.user,
-            channel="admin",
-            format=fmt,
-            variant=ExportVariant.IDENTIFIABLE,
+        ExportLog.objects.record(
+            request.user,
+            "admin",
+            fmt,
+            ExportVariant.IDENTIFIABLE,
             filters={"model": self.model._meta.label, "records": queryset.count()},
             row_counts={resource_class(self.model).sheet.name: queryset.count()},
         )

@@ -22,7 +22,9 @@ from .models import (
     ReviewEvent,
 )
 
-ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+#: What django-simple-history's history_type codes mean: the case history page and the export's
+#: Audit log sheet both say it in these words.
+ACTIONS = {"+": "Created", "~": "Changed", "-": "Deleted"}
 SKIPPED = {"id", "version", "history_id", "history_date", "history_change_reason", "history_type", "history_user"}
 
 
@@ -102,7 +104,7 @@ def _entries(rows, model, usernames):
             user=row.history_user.get_username() if row.history_user_id else "system",
             record_type=str(model._meta.verbose_name).capitalize(),
             record=_label(row, model),
-            action=ACTIONS[row.history_type],
+            action=ACTIONS[row.history_type].lower(),
             reason=row.history_change_reason or "",
             changes=changes,
         )

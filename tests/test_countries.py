@@ -9,10 +9,11 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django_countries.fields import CountryField
 
-from cases.exports import ExportOptions, iter_rows, sheet_for
 from cases.forms import MscAdministrationForm, MscProductForm, MscProviderForm
-from cases.imports import import_file
 from cases.models import MscAdministration, MscProduct
+from cases.spreadsheets import ExportOptions, import_file
+from cases.spreadsheets.rows import iter_rows
+from cases.spreadsheets.sheets import sheet_for
 from registry.countries import NotACountry, country_code, stored_country_code
 from tests.factories import MscProductFactory
 

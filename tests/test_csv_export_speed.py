@@ -12,8 +12,12 @@ from django.core.management import call_command
 from django.db import connection
 
 from bench.run import CLINICAL_TABLES, HISTORY_TABLES, LOOKUP_TABLES
-from cases.exports import SHEETS, ExportOptions, csv_cell, csv_safe, iter_sheets, text_of, write_csv_zip
 from cases.models import DataQuery, MedicationCourse, Patient
+from cases.spreadsheets import ExportOptions
+from cases.spreadsheets.columns import csv_cell, csv_safe, text_of
+from cases.spreadsheets.sheets import SHEETS
+from cases.spreadsheets.workbook import iter_sheets
+from cases.spreadsheets.writers import write_csv_zip
 from synthetic.generator import generate
 from tests.factories import CentreFactory, UserFactory
 from tests.test_spreadsheet_round_trip import synthetic_cases

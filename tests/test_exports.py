@@ -10,8 +10,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from cases.exports import ExportOptions, ExportRefused, csv_safe, csv_unescape, export_registry
 from cases.models import ExportLog, MedicationCourse
+from cases.spreadsheets import ExportOptions, ExportRefused, export_registry
+from cases.spreadsheets.columns import csv_safe, csv_unescape
 from tests.factories import (
     AdverseEventFactory,
     AssessmentFactory,

@@ -18,8 +18,8 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from cases import imports
-from cases.imports import ImportRefused, read_upload
+from cases.spreadsheets import uploads
+from cases.spreadsheets.uploads import ImportRefused, read_upload
 
 MB = 1024 * 1024
 PEAK_MEMORY_LIMIT_MB = 300
@@ -195,7 +195,7 @@ CHILD = """
 import os, sys
 import django
 django.setup()
-from cases.imports import ImportRefused, import_file
+from cases.spreadsheets import ImportRefused, import_file
 
 class Importer:
     def has_perm(self, permission):
@@ -235,7 +235,7 @@ def test_a_decompression_bomb_is_refused_within_the_memory_limit(bomb, tmp_path)
     name, make, message = BOMBS[bomb]
     path = tmp_path / name
     path.write_bytes(make())
-    assert path.stat().st_size < imports.MAX_BYTES
+    assert path.stat().st_size < uploads.MAX_BYTES
     outcome, peak = import_in_a_process(path)
     assert outcome.startswith("REFUSED") and message in outcome, outcome
     assert peak < PEAK_MEMORY_LIMIT_MB, f"{bomb}: peak {peak} MB"
@@ -283,7 +283,7 @@ def test_a_part_packed_like_a_bomb_is_refused_before_the_size_limit():
 
 
 def test_the_unpacked_total_counts_every_part(monkeypatch):
-    monkeypatch.setattr(imports, "MAX_INFLATED_BYTES", 2 * MB)
+    monkeypatch.setattr(uploads, "MAX_INFLATED_BYTES", 2 * MB)
     rows = random.Random(0).randbytes(MB)  # does not compress: no ratio alarm
     with pytest.raises(ImportRefused, match="unpacks to more than 2 MB"):
         read_upload("big.xlsx", zip_bytes([*WORKBOOK_PARTS, ("a.bin", rows, 1), ("b.bin", rows, 1)]))
@@ -304,12 +304,12 @@ def test_web_upload_of_a_bomb_shows_the_message_next_to_the_file_field(registry_
 
 
 def test_the_xml_check_sees_across_the_chunks_it_is_given():
-    scanner = imports.XmlScanner("xl/worksheets/sheet1.xml")
+    scanner = uploads.XmlScanner("xl/worksheets/sheet1.xml")
     scanner.feed(b"<worksheet><!DOC")
     with pytest.raises(ImportRefused, match="declares XML entities"):
         scanner.feed(b"TYPE x []>")
-    scanner = imports.XmlScanner("xl/sharedStrings.xml")
-    scanner.feed(b"<si><t>" + b"a" * imports.MAX_XML_RUN + b"</t></si><si><t>")
+    scanner = uploads.XmlScanner("xl/sharedStrings.xml")
+    scanner.feed(b"<si><t>" + b"a" * uploads.MAX_XML_RUN + b"</t></si><si><t>")
     with pytest.raises(ImportRefused, match="longer than 32,767 characters"):
-        for _ in range(imports.MAX_XML_RUN // 1000 + 1):
+        for _ in range(uploads.MAX_XML_RUN // 1000 + 1):
             scanner.feed(b"b" * 1000)

@@ -12,9 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases.imports import import_file
 from cases.models import AdverseEvent, MedicationCourse, Patient, PreviousDiagnosis
-from cases.resources import validate_constraints
+from cases.spreadsheets import import_file
+from cases.spreadsheets.constraints import validate_constraints
 from tests.factories import AdverseEventFactory, MedicationCourseFactory
 
 HEADER = "Centre,Study ID,Current diagnosis,Sex,Age at onset (years),Total cost to the family,Total cost currency,"

@@ -8,8 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from cases.imports import ImportRefused, import_file
 from cases.models import MscAdministration, Patient
+from cases.spreadsheets import ImportRefused, import_file
 
 PATIENTS = "Centre,Study ID,Current diagnosis,Sex,Age at onset (years)\n"
 ADMINS = "Centre,Study ID,Number,Product,Route,Cells (x10^6),Patient weight (kg)\n"

@@ -11,8 +11,6 @@ import pytest
 from django.core.management import call_command
 
 from cases import workflow
-from cases.exports import ExportOptions, export_registry
-from cases.imports import import_file
 from cases.management.commands.load_published_series import CENTRE_CODE
 from cases.models import (
     AdverseEvent,
@@ -26,6 +24,7 @@ from cases.models import (
     PreviousDiagnosis,
 )
 from cases.quality.checklist import missing_for_submission
+from cases.spreadsheets import ExportOptions, export_registry, import_file
 from tests.factories import (
     AdverseEventFactory,
     AssessmentFactory,

@@ -11,8 +11,8 @@ from django.db.migrations.operations import RunPython
 from django.urls import reverse
 
 from cases.forms import AdverseEventForm, AssessmentForm, MedicationCourseForm
-from cases.imports import import_file
 from cases.models import Assessment, MscAdministration, Patient
+from cases.spreadsheets import import_file
 from cases.templatetags.registry_tags import when
 from cases.timing import Moment, amount_in, days_in, describe
 from tests.factories import AssessmentFactory, MscAdministrationFactory, MscProductFactory

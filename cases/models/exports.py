@@ -15,6 +15,14 @@ class ExportVariant(models.TextChoices):
     IDENTIFIABLE = "identifiable", "Identifiable (registry admins only)"
 
 
+class ExportLogQuerySet(models.QuerySet):
+    def record(self, user, channel, fmt, variant, filters, row_counts):
+        """Log an export as it leaves the registry, whichever way it was taken (web, admin or command line)."""
+        return self.create(
+            user=user, channel=channel, format=fmt, variant=variant, filters=filters, row_counts=row_counts
+        )
+
+
 class ExportLog(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -25,6 +33,8 @@ class ExportLog(models.Model):
     variant = models.CharField(max_length=16, choices=ExportVariant.choices, default=ExportVariant.DEIDENTIFIED)
     filters = models.JSONField(default=dict, blank=True)
     row_counts = models.JSONField(default=dict, blank=True, help_text="Rows per sheet.")
+
+    objects = ExportLogQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at"]

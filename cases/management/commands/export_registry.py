@@ -8,8 +8,8 @@ Every export is logged (ExportLog, channel "cli").
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.exports import ExportOptions, ExportRefused, export_registry
 from cases.models import ExportFormat, Patient
+from cases.spreadsheets import ExportOptions, ExportRefused, export_registry
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.imports import MAX_BYTES, ImportRefused, import_file
+from cases.spreadsheets import MAX_BYTES, ImportRefused, import_file
 
 
 class Command(BaseCommand):

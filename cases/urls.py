@@ -1,7 +1,10 @@
 from django.urls import path
 
-from . import export_views, quality_views, report_views, views
 from .kinds import RECORD_KINDS
+from .views import cases as views
+from .views import quality as quality_views
+from .views import reports as report_views
+from .views import spreadsheets as export_views
 
 app_name = "cases"
 

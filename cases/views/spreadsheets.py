@@ -17,10 +17,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from .exports import CONTENT_TYPES, EXTENSIONS, ExportOptions, ExportRefused, can_export_identifiable, export_registry
-from .filters import PatientFilter
-from .imports import IMPORT_ORDER, ImportRefused, import_file, limits, read_uploaded_file
-from .models import ExportFormat, Patient
+from ..exports import CONTENT_TYPES, EXTENSIONS, ExportOptions, ExportRefused, can_export_identifiable, export_registry
+from ..filters import PatientFilter
+from ..imports import IMPORT_ORDER, ImportRefused, import_file, limits, read_uploaded_file
+from ..models import ExportFormat, Patient
 
 SESSION_KEY = "cases_import_upload"
 SESSION_FILE_LIMIT = 5 * 1024 * 1024

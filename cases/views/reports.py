@@ -4,10 +4,10 @@ select (the same query string as cases:patient-list)."""
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from . import figures, reports
-from .case_records import with_records
-from .filters import PatientFilter
-from .views import case_list_queryset
+from .. import figures, reports
+from ..case_records import with_records
+from ..filters import PatientFilter
+from .cases import case_list_queryset
 
 
 def filtered_cases(request):

@@ -8,11 +8,11 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
-from . import quality, workflow
-from .case_records import with_records
-from .checklist import checklist
-from .models import ChecklistItem, ChecklistStatement, DiscrepancyAcknowledgement, Patient
-from .quality_forms import AcknowledgementForm, ChecklistStatementForm
+from .. import quality, workflow
+from ..case_records import with_records
+from ..checklist import checklist
+from ..forms.quality import AcknowledgementForm, ChecklistStatementForm
+from ..models import ChecklistItem, ChecklistStatement, DiscrepancyAcknowledgement, Patient
 
 
 def visible_case(user, patient_pk):

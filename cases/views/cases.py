@@ -17,22 +17,11 @@ from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DeleteView, UpdateView
 from django_filters.views import FilterView
 
-from . import case_records, figures, quality, workflow
-from .checklist import checklist, checklists
-from .filters import PatientFilter
-from .forms import PatientForm
-from .history import case_history, edit_conflict
-from .kinds import CASE_MODELS
-from .models import (
-    AdverseEvent,
-    DataQuery,
-    DataQueryMessage,
-    MscAdministration,
-    Patient,
-    ReviewEvent,
-    ReviewStatus,
-)
-from .review_forms import (
+from .. import case_records, figures, quality, workflow
+from ..checklist import checklist, checklists
+from ..filters import PatientFilter
+from ..forms import PatientForm
+from ..forms.review import (
     AnswerForm,
     QueryForm,
     QueryNoteForm,
@@ -41,6 +30,17 @@ from .review_forms import (
     SubmitForm,
     UnlockForm,
     VerifyForm,
+)
+from ..history import case_history, edit_conflict
+from ..kinds import CASE_MODELS
+from ..models import (
+    AdverseEvent,
+    DataQuery,
+    DataQueryMessage,
+    MscAdministration,
+    Patient,
+    ReviewEvent,
+    ReviewStatus,
 )
 
 

@@ -16,9 +16,9 @@ from django_countries.fields import LazyTypedChoiceField
 from registry.models import Centre
 from registry.roles import sees_all_centres
 
-from . import timing
-from .history import edit_conflict
-from .models import (
+from .. import timing
+from ..history import edit_conflict
+from ..models import (
     AdverseEvent,
     Assessment,
     MedicationCourse,
@@ -28,7 +28,7 @@ from .models import (
     Patient,
     PreviousDiagnosis,
 )
-from .models.common import TimingPrecision, TimingUnit, plain_number
+from ..models.common import TimingPrecision, TimingUnit, plain_number
 
 
 def source():

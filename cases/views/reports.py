@@ -7,12 +7,12 @@ from django.shortcuts import render
 from .. import figures, reports
 from ..case_records import with_records
 from ..filters import PatientFilter
-from .cases import case_list_queryset
+from ..models import Patient
 
 
 def filtered_cases(request):
     """The cases of the case list's filters, with their records, in a fixed number of queries."""
-    queryset = case_list_queryset(request.user).order_by("centre__code", "study_id")
+    queryset = Patient.objects.for_case_list(request.user).order_by("centre__code", "study_id")
     filterset = PatientFilter(request.GET or None, queryset=queryset, request=request)
     cases = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
     return filterset, list(with_records(cases))

@@ -29,13 +29,9 @@ class UnconfirmedDiscrepancies(WorkflowError):
 
 
 def can_edit(patient, user):
-    """Verified cases are locked for everyone until a registry admin unlocks them."""
-    return not patient.is_locked and user.has_perm("cases.change_patient")
-
-
-def can_remove_records(patient, user):
-    """Draft records are deleted; a submitted case's records are withdrawn (kept for the audit);
-    a verified case is locked."""
+    """Whether the user may change the case and add, edit or remove its records. Verified cases are
+    locked for everyone until a registry admin unlocks them. Removing a draft's record deletes it; a
+    submitted case's records are withdrawn instead (kept for the audit)."""
     return not patient.is_locked and user.has_perm("cases.change_patient")
 
 

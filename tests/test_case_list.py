@@ -74,7 +74,7 @@ def test_sorting_by_adverse_events_ignores_withdrawn_events(client, clinician, c
 
 
 def test_the_filter_form_shows_the_current_query_and_centres(client, clinician, centre_a):
-    """The form is cached (cases.views.PatientListView); what it shows must still follow the query
+    """The form is cached (cases.views.cases.PatientListView); what it shows must still follow the query
     and the centres the user may choose."""
     client.force_login(clinician)
     url = reverse("cases:patient-list")

@@ -24,8 +24,8 @@ from tests.factories import (
 # registry.security renews its idle expiry at most once a minute, and this second request falls
 # within that minute). The dashboard and case page carry the safety-reporting checklist; the list
 # and dashboard count each case's administrations, events and open queries in subqueries of the
-# page's own query (cases.views.with_record_counts). What matters most is that the count is the same with 1 case
-# and with 50.
+# page's own query (cases.querysets.PatientQuerySet.with_record_counts). What matters most is that
+# the count is the same with 1 case and with 50.
 BUDGET = {
     "cases:dashboard": 22,
     "cases:patient-list": 9,

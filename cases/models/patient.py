@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from registry.models import Centre
 
-from ..querysets import ActiveManager, ClinicalQuerySet
+from ..querysets import ActiveManager, ClinicalQuerySet, PatientQuerySet
 from .common import (
     Abstracted,
     Currency,
@@ -129,14 +129,6 @@ def seed_funding_sources(apps, **kwargs):
     FundingSource = apps.get_model("cases", "FundingSource")
     for code, label in FUNDING_SOURCES:
         FundingSource.objects.update_or_create(code=code, defaults={"label": label})
-
-
-class PatientQuerySet(ClinicalQuerySet):
-    centre_path = "centre"
-    case_path = ""  # the default manager already hides withdrawn cases
-
-    def get_by_natural_key(self, centre_code, study_id):
-        return self.get(centre__code=centre_code, study_id=study_id)
 
 
 class Patient(Withdrawable, Versioned, Abstracted):

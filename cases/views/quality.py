@@ -8,13 +8,13 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
-from . import workflow
-from .case_records import CaseRecords, with_records
-from .models import ChecklistItem, ChecklistStatement, DiscrepancyAcknowledgement, Patient
-from .quality import discrepancies
-from .quality.checklist import checklist
-from .quality.rules import RULES
-from .quality_forms import AcknowledgementForm, ChecklistStatementForm
+from .. import workflow
+from ..case_records import CaseRecords, with_records
+from ..forms.quality import AcknowledgementForm, ChecklistStatementForm
+from ..models import ChecklistItem, ChecklistStatement, DiscrepancyAcknowledgement, Patient
+from ..quality import discrepancies
+from ..quality.checklist import checklist
+from ..quality.rules import RULES
 
 
 def visible_case(user, patient_pk):

@@ -17,9 +17,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from .filters import PatientFilter
-from .models import ExportFormat, Patient
-from .spreadsheets import (
+from ..filters import PatientFilter
+from ..models import ExportFormat, Patient
+from ..spreadsheets import (
     CONTENT_TYPES,
     EXTENSIONS,
     IMPORT_ORDER,

@@ -4,17 +4,17 @@ select (the same query string as cases:patient-list)."""
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from .case_records import records_of
-from .filters import PatientFilter
-from .reports import figures, summary
-from .reports.cohort import cohort_numbers
-from .views import case_list_queryset
+from ..case_records import records_of
+from ..filters import PatientFilter
+from ..models import Patient
+from ..reports import figures, summary
+from ..reports.cohort import cohort_numbers
 
 
 def filtered_cases(request):
     """The cases of the case list's filters and their records (CaseRecords, built once for every
     table, number and figure of the page), in a fixed number of queries."""
-    queryset = case_list_queryset(request.user).order_by("centre__code", "study_id")
+    queryset = Patient.objects.for_case_list(request.user).order_by("centre__code", "study_id")
     filterset = PatientFilter(request.GET or None, queryset=queryset, request=request)
     cases = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
     return filterset, records_of(cases)

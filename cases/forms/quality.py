@@ -3,7 +3,7 @@ item, and a reviewer's acknowledgement of a discrepancy."""
 
 from django import forms
 
-from .models import ChecklistItem, ChecklistStatement, Statement
+from ..models import ChecklistItem, ChecklistStatement, Statement
 
 
 class ChecklistStatementForm(forms.ModelForm):

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from .models import SIGNATURE_MEANING, MscAdministration
+from ..models import SIGNATURE_MEANING, MscAdministration
 
 
 class SubmitForm(forms.Form):

@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from simple_history import utils as history_utils
 
 # The trigger that makes a table append-only on PostgreSQL is shared with the account history.
-from registry.audit import protect_history_tables  # noqa: F401
+from registry.database.append_only import protect_history_tables  # noqa: F401
 
 _bulk_allowed = ContextVar("history_writing_bulk", default=False)
 

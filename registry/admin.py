@@ -13,11 +13,11 @@ from django_countries.filters import CountryFilter
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .accounts import manageable_users, recording_account_changes
-from .forms import AccountChangeForm, AccountCreationForm, AdminLoginForm
+from .accounts.changes import manageable_users, recording_account_changes
+from .accounts.forms import AccountChangeForm, AccountCreationForm, AdminLoginForm
 from .models import AccountChange, Centre, SecurityPolicy
 
-# Every log-in entry point checks the user name's length before authenticating (registry.forms).
+# Every log-in entry point checks the user name's length before authenticating (registry.accounts.forms).
 admin.site.login_form = AdminLoginForm
 
 
@@ -81,7 +81,7 @@ admin.site.unregister(User)
 @admin.register(User)
 class AccountAdmin(UserAdmin):
     """Accounts. A superuser sees and edits everything, as in Django's UserAdmin. A registry admin
-    sees only the accounts of their own centres (registry.accounts.manageable_users), never a
+    sees only the accounts of their own centres (registry.accounts.changes.manageable_users), never a
     superuser's (so neither its page nor its password page opens), and edits only the name, e-mail,
     active flag, roles (the three registry roles) and centres (their own): superuser and staff
     status and individual permissions are not in their form, so a crafted POST cannot set them.

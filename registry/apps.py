@@ -20,7 +20,7 @@ def _grant_app_role(sender, using="default", **kwargs):
     from django.conf import settings
     from django.db import connections
 
-    from .database_roles import PASSWORD_VARIABLE, grant_app_role
+    from .database.roles import PASSWORD_VARIABLE, grant_app_role
 
     if settings.REGISTRY_APP_DATABASE_ROLE and connections[using].vendor == "postgresql":
         grant_app_role(connections[using], settings.REGISTRY_APP_DATABASE_ROLE, os.environ.get(PASSWORD_VARIABLE))
@@ -29,7 +29,7 @@ def _grant_app_role(sender, using="default", **kwargs):
 def _protect_account_history(sender, using="default", **kwargs):
     from django.db import connections
 
-    from .audit import protect_history_tables
+    from .database.append_only import protect_history_tables
     from .models import AccountChange
 
     protect_history_tables(connections[using], [AccountChange._meta.db_table])
@@ -41,14 +41,12 @@ class RegistryConfig(AppConfig):
     verbose_name = "Registry (centres and roles)"
 
     def ready(self):
-        # Connects the security log to Django's log-in signals (registry.security).
+        # Connects the security log to Django's log-in signals (registry.security.protections).
         # Every change to an account's roles, centres and status goes to the account history.
-        from . import (
-            accounts,
-            security,  # noqa: F401
-        )
+        from .accounts import changes
+        from .security import protections  # noqa: F401
 
-        accounts.connect()
+        changes.connect()
         post_migrate.connect(_protect_account_history, sender=self, dispatch_uid="registry.protect_account_history")
 
         # Roles name the clinical permissions, which exist once the cases app has migrated

@@ -90,7 +90,7 @@ class AccountChangeQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """A superuser sees every change; a registry admin, those of the accounts they manage."""
-        from .accounts import manageable_users
+        from .accounts.changes import manageable_users
 
         if user.is_superuser:
             return self
@@ -112,13 +112,13 @@ class AccountChange(models.Model):
     """One change to what an account may do or see: roles, centres, active, staff, superuser status
     or individual permissions; who made it, when, and the value before and after.
 
-    Written by registry.accounts for every such change, whichever way it is made (the admin, a
+    Written by registry.accounts.changes for every such change, whichever way it is made (the admin, a
     command, the shell). Append-only: rows are never changed or deleted (and on PostgreSQL a
-    trigger refuses it, registry.audit). The accounts are referenced without a database
+    trigger refuses it, registry.database.append_only). The accounts are referenced without a database
     constraint, and their user names copied, so the history outlives a deleted account.
     """
 
-    #: The application's database role may only read and add rows (registry.database_roles).
+    #: The application's database role may only read and add rows (registry.database.roles).
     append_only_history = True
 
     at = models.DateTimeField("when", default=timezone.now, db_index=True)

@@ -73,9 +73,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): has this session passed the second factor? Needs request.user.
     "django_otp.middleware.OTPMiddleware",
-    "registry.security.NoStoreMiddleware",
-    "registry.security.SessionTimeLimitsMiddleware",
-    "registry.security.TwoFactorMiddleware",
+    "registry.security.protections.NoStoreMiddleware",
+    "registry.security.protections.SessionTimeLimitsMiddleware",
+    "registry.security.protections.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -117,7 +117,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 # The role the application connects as, when it is not the owner of the tables (docs/deploy.md):
-# migrate, run by the owner, then grants it its privileges (registry.database_roles).
+# migrate, run by the owner, then grants it its privileges (registry.database.roles).
 REGISTRY_APP_DATABASE_ROLE = os.environ.get("REGISTRY_APP_DATABASE_ROLE", "")
 
 # Argon2 (memory-hard, winner of the Password Hashing Competition) for new and re-hashed passwords;
@@ -154,9 +154,9 @@ LOGIN_REDIRECT_URL = "cases:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 # Sessions: 30 minutes idle (the expiry moves on with use), gone when the browser closes,
-# and never longer than 12 hours from log-in whatever the activity (registry.security).
+# and never longer than 12 hours from log-in whatever the activity (registry.security.protections).
 SESSION_COOKIE_AGE = 30 * 60
-# Idle expiry is renewed at most once a minute, not saved on every request (registry.security).
+# Idle expiry is renewed at most once a minute, not saved on every request (registry.security.protections).
 SESSION_SAVE_EVERY_REQUEST = False
 REGISTRY_SESSION_RENEW_EVERY = timedelta(minutes=1)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -176,8 +176,8 @@ AXES_HTTP_RESPONSE_CODE = 429
 # Guessing spread over many addresses: a user name also locks, from every address, after 10
 # failures within 10 minutes (at most 60 guesses an hour), and only for 10 minutes after the failure
 # that set it: attempts refused while locked are not counted, so nobody can keep a clinician out
-# for long by typing their name (registry.security.RegistryAxesHandler).
-AXES_HANDLER = "registry.security.RegistryAxesHandler"
+# for long by typing their name (registry.security.protections.RegistryAxesHandler).
+AXES_HANDLER = "registry.security.protections.RegistryAxesHandler"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 REGISTRY_USER_NAME_FAILURE_LIMIT = 10
 REGISTRY_USER_NAME_COOLOFF_TIME = timedelta(minutes=10)

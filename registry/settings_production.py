@@ -67,4 +67,4 @@ for _proxy in REGISTRY_TRUSTED_PROXIES:
             f"REGISTRY_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network (e.g. 127.0.0.1, 10.0.0.0/24)."
         ) from None
 if REGISTRY_TRUSTED_PROXY_COUNT:
-    AXES_CLIENT_IP_CALLABLE = "registry.security.client_ip_behind_proxy"
+    AXES_CLIENT_IP_CALLABLE = "registry.security.protections.client_ip_behind_proxy"

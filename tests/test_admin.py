@@ -51,7 +51,7 @@ def test_changelist_search_by_text_answers(admin_client, whole_case, name):
 
 
 # The audit trail of signatures is written by the review workflow only, the account history by
-# registry.accounts, log-in attempts by axes.
+# registry.accounts.changes, log-in attempts by axes.
 READ_ONLY = {
     "cases_reviewevent",
     "registry_accountchange",

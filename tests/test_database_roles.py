@@ -17,7 +17,7 @@ from django.db import ProgrammingError, connection, transaction
 from django.urls import reverse
 
 from cases.models import Patient
-from registry.database_roles import audit_history_tables
+from registry.database.roles import audit_history_tables
 from synthetic.generator import generate
 from tests.factories import PatientFactory
 from tests.test_audit_trail import form_data

@@ -118,7 +118,7 @@ def test_production_settings_harden_everything(production):
         middleware.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
     )
     assert middleware[-1] == "axes.middleware.AxesMiddleware"
-    assert s["AXES_CLIENT_IP_CALLABLE"] == "registry.security.client_ip_behind_proxy"
+    assert s["AXES_CLIENT_IP_CALLABLE"] == "registry.security.protections.client_ip_behind_proxy"
 
 
 def test_plain_http_is_redirected_to_https(production):
@@ -151,7 +151,7 @@ def test_https_responses_carry_the_security_headers(production):
 def test_behind_a_proxy_the_client_address_is_the_one_the_proxy_saw():
     from django.test import RequestFactory, override_settings
 
-    from registry.security import client_ip_behind_proxy
+    from registry.security.protections import client_ip_behind_proxy
 
     request = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
     with override_settings(REGISTRY_TRUSTED_PROXY_COUNT=1, REGISTRY_TRUSTED_PROXIES=["127.0.0.1"]):
@@ -167,7 +167,7 @@ def test_behind_a_proxy_the_client_address_is_the_one_the_proxy_saw():
 def test_x_forwarded_for_is_ignored_when_gunicorn_is_reached_without_the_proxy(remote_addr):
     from django.test import RequestFactory, override_settings
 
-    from registry.security import client_ip_behind_proxy
+    from registry.security.protections import client_ip_behind_proxy
 
     request = RequestFactory().get("/", REMOTE_ADDR=remote_addr, HTTP_X_FORWARDED_FOR="203.0.113.77")
     with override_settings(REGISTRY_TRUSTED_PROXY_COUNT=1, REGISTRY_TRUSTED_PROXIES=["127.0.0.1", "10.0.0.0/24"]):
@@ -177,7 +177,7 @@ def test_x_forwarded_for_is_ignored_when_gunicorn_is_reached_without_the_proxy(r
 def test_a_unix_socket_peer_is_the_proxy():
     from django.test import RequestFactory, override_settings
 
-    from registry.security import client_ip_behind_proxy
+    from registry.security.protections import client_ip_behind_proxy
 
     request = RequestFactory().get("/", REMOTE_ADDR="", HTTP_X_FORWARDED_FOR="203.0.113.7")
     with override_settings(REGISTRY_TRUSTED_PROXY_COUNT=1, REGISTRY_TRUSTED_PROXIES=["127.0.0.1"]):

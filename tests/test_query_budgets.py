@@ -21,7 +21,7 @@ from tests.factories import (
 
 # Budgets, measured: each includes the queries every request makes for the session, the user, the
 # two-factor check and the user's permissions (the session is no longer saved on every request:
-# registry.security renews its idle expiry at most once a minute, and this second request falls
+# registry.security.protections renews its idle expiry at most once a minute, and this second request falls
 # within that minute). The dashboard and case page carry the safety-reporting checklist; the list
 # and dashboard count each case's administrations, events and open queries in subqueries of the
 # page's own query (cases.querysets.PatientQuerySet.with_record_counts). What matters most is that

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registry import settings as base_settings
-from registry.security import LOGIN_TIME_SESSION_KEY, RENEWED_AT_SESSION_KEY
+from registry.security.protections import LOGIN_TIME_SESSION_KEY, RENEWED_AT_SESSION_KEY
 from tests.roles import PASSWORD
 
 LOGIN_URL = "/accounts/login/"
@@ -109,7 +109,7 @@ def test_lock_out_settings():
     assert base_settings.AXES_COOLOFF_TIME == timedelta(minutes=15)
     assert base_settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
     assert base_settings.AXES_RESET_ON_SUCCESS is True
-    assert base_settings.AXES_HANDLER == "registry.security.RegistryAxesHandler"
+    assert base_settings.AXES_HANDLER == "registry.security.protections.RegistryAxesHandler"
     assert base_settings.AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT is False
     assert base_settings.REGISTRY_USER_NAME_FAILURE_LIMIT == 10
     assert base_settings.REGISTRY_USER_NAME_COOLOFF_TIME == timedelta(minutes=10)
@@ -147,7 +147,9 @@ def test_the_user_name_lock_is_the_same_page_for_an_unknown_user_name(client, cl
     assert unknown.content == existing.content
 
 
-@override_settings(AXES_CLIENT_IP_CALLABLE="registry.security.client_ip_behind_proxy", REGISTRY_TRUSTED_PROXY_COUNT=1)
+@override_settings(
+    AXES_CLIENT_IP_CALLABLE="registry.security.protections.client_ip_behind_proxy", REGISTRY_TRUSTED_PROXY_COUNT=1
+)
 def test_a_fresh_x_forwarded_for_per_attempt_through_the_proxy_still_locks_the_user_name(client, clinician):
     statuses = [
         log_in(
@@ -161,7 +163,9 @@ def test_a_fresh_x_forwarded_for_per_attempt_through_the_proxy_still_locks_the_u
     assert response.status_code == 429
 
 
-@override_settings(AXES_CLIENT_IP_CALLABLE="registry.security.client_ip_behind_proxy", REGISTRY_TRUSTED_PROXY_COUNT=1)
+@override_settings(
+    AXES_CLIENT_IP_CALLABLE="registry.security.protections.client_ip_behind_proxy", REGISTRY_TRUSTED_PROXY_COUNT=1
+)
 def test_a_fresh_x_forwarded_for_sent_straight_to_gunicorn_is_ignored(client, clinician):
     statuses = [
         log_in(

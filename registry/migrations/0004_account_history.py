@@ -1,12 +1,12 @@
 """The account history (AccountChange), append-only; on PostgreSQL a trigger refuses UPDATE and
-DELETE on its table (registry.audit; re-applied after every migrate)."""
+DELETE on its table (registry.database.append_only; re-applied after every migrate)."""
 
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-from registry.audit import protect_history_tables, unprotect_history_tables
+from registry.database.append_only import protect_history_tables, unprotect_history_tables
 
 TABLE = "registry_accountchange"
 

@@ -1,7 +1,7 @@
 """Give the application's PostgreSQL role its privileges: `manage.py setup_database_roles --app-role registry_app`.
 
 Run as the owner of the tables (its DATABASE_URL), after `migrate`; the logic lives in
-registry.database_roles.
+registry.database.roles.
 """
 
 import os
@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from registry.database_roles import PASSWORD_VARIABLE, DatabaseRoleError, grant_app_role
+from registry.database.roles import PASSWORD_VARIABLE, DatabaseRoleError, grant_app_role
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ Libraries, and why each:
   across addresses.
 - django-otp provides TOTP devices (RFC 6238), token verification with replay protection and
   throttling, and request.user.is_verified(); we only add the pages and the rule of when the
-  second factor is required (TwoFactorMiddleware, registry/views.py).
+  second factor is required (TwoFactorMiddleware, registry/security/two_factor.py).
 - Django itself: Argon2 via argon2-cffi, session expiry, never-cache headers.
 
 This module holds what the libraries do not: the session's idle and 12-hour absolute limits, `no-store` on
@@ -215,7 +215,7 @@ def two_factor_state(user):
     """(has a confirmed device, policy requires two-factor) for `user`, in one query."""
     from django_otp import device_classes
 
-    from .models import SecurityPolicy
+    from ..models import SecurityPolicy
 
     annotations = {
         f"has_{model._meta.model_name}": Exists(model.objects.filter(user=OuterRef("pk"), confirmed=True))

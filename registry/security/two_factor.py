@@ -20,8 +20,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .forms import TokenForm
-from .models import SecurityPolicy
+from ..accounts.forms import TokenForm
+from ..models import SecurityPolicy
 
 logger = logging.getLogger("registry.security")
 

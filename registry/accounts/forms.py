@@ -77,7 +77,7 @@ class AccountAccessMixin:
     acting_user = None
 
     def __init__(self, *args, **kwargs):
-        from .accounts import assignable_roles, own_centres
+        from .changes import assignable_roles, own_centres
 
         super().__init__(*args, **kwargs)
         self.allowed_roles = assignable_roles(self.acting_user)
@@ -117,7 +117,7 @@ class AccountAccessMixin:
 
 
 def _centres_field():
-    from .models import Centre
+    from ..models import Centre
 
     return forms.ModelMultipleChoiceField(
         queryset=Centre.objects.none(),

@@ -22,8 +22,8 @@ from django.db.models import Exists, OuterRef
 from django.db.models.signals import m2m_changed, post_save, pre_save
 from simple_history.models import HistoricalRecords
 
-from . import roles
-from .models import AccountChange, AccountField, Centre
+from .. import roles
+from ..models import AccountChange, AccountField, Centre
 
 # --- Who manages whom -------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Log-in and session protections: lock-out, the security log, session limits and the two-factor pages."""

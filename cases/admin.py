@@ -12,6 +12,8 @@ from import_export.admin import ExportActionMixin, ImportExportMixin
 from import_export.formats.base_formats import CSV, JSON, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
+from registry.admin import ReadOnlyAdmin
+
 from .models import (
     AdverseEvent,
     Assessment,
@@ -368,7 +370,7 @@ class AssessmentAdmin(SpreadsheetAdmin, ClinicalAdmin):
 
 
 @admin.register(ReviewEvent)
-class ReviewEventAdmin(ClinicalAdmin):
+class ReviewEventAdmin(ReadOnlyAdmin, ClinicalAdmin):
     """The audit trail of signatures: readable, never edited or deleted from the admin."""
 
     list_display = ["patient", "action", "user", "at"]
@@ -376,15 +378,6 @@ class ReviewEventAdmin(ClinicalAdmin):
     search_fields = ["patient__study_id", "user__username"]
     list_select_related = ["patient", "user"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DataQuery)

@@ -157,8 +157,21 @@ class AccountAdmin(UserAdmin):
         return format_html('<a href="{}">Changes of roles, centres and status</a>', url)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A history shown in the admin: read by those allowed, never added to, changed or deleted there."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(AccountChange)
-class AccountChangeAdmin(admin.ModelAdmin):
+class AccountChangeAdmin(ReadOnlyAdmin):
     """The account history, read-only for everyone: who changed which account's access, when,
     from what to what. A registry admin sees the history of the accounts they manage."""
 
@@ -174,15 +187,6 @@ class AccountChangeAdmin(admin.ModelAdmin):
     def lookup_allowed(self, lookup, value, request=None):
         # The link from an account's page filters by account.
         return lookup == "account__id__exact" or super().lookup_allowed(lookup, value, request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # A registry admin unlocks a user by deleting their axes access attempt, and removes the TOTP

@@ -15,6 +15,7 @@ from django.core.management.base import CommandError
 from cases.models import (
     AdverseEvent,
     Assessment,
+    ChecklistStatement,
     MedicationCourse,
     MscAdministration,
     MscProduct,
@@ -22,6 +23,7 @@ from cases.models import (
     Patient,
     PreviousDiagnosis,
 )
+from cases.reports.cohort import cohort_numbers
 from registry.models import Centre
 
 FIXTURE_DIR = Path(__file__).resolve().parent.parent / "fixtures"
@@ -514,3 +516,63 @@ def test_command_refuses_to_overwrite_other_rows_with_the_same_primary_keys(pati
         run_command()
     assert MedicationCourse.objects.get(pk=1).patient == patient
     assert not Centre.objects.filter(code="WONG2021").exists()
+
+
+# ---------------------------------------------------------------- what the paper supports
+
+
+def test_case_2_team_did_not_know_of_her_stops_beforehand_and_learned_of_them_afterwards(published_series):
+    for drug in ("tocilizumab", "prednisone"):
+        course = courses(2).get(drug=drug)
+        assert (course.team_knew_before_stop, course.team_learned_after_stop) == ("no", "yes")
+        assert course.learned_days_from_first_msc is None  # when is not stated
+        assert "did not communicate with the primary rheumatology team" in course.source_passage
+
+
+def test_cohort_counts_all_three_cases_as_stopping_therapy_without_the_team_knowing_beforehand(published_series):
+    numbers = cohort_numbers(Patient.objects.filter(centre__code="WONG2021"))
+    assert (numbers["stopped_without_team"], numbers["stopped_team_knowledge_unknown"]) == (3, 0)
+
+
+def test_case_2_earlier_dmards_have_no_stated_reason_for_stopping(published_series):
+    earlier = courses(2, relation_to_msc="before").exclude(drug__in=["pamidronate", "prednisone"])
+    assert len(earlier) == 7
+    assert {c.reason_stopped for c in earlier} == {"unknown"}
+    assert all("reason each drug was stopped is unknown" in c.source_passage for c in earlier)
+
+
+def test_case_1_only_the_infusions_were_given_in_mexico(published_series):
+    given = MscAdministration.objects.filter(product__patient=case(1))
+    assert {(a.route, a.country.code) for a in given} == {
+        ("intravenous", "MX"),
+        ("intranasal", "XX"),
+        ("lymph_node", "XX"),
+    }
+    assert not hasattr(MscProduct, "administration_country")
+
+
+def test_case_2_myositis_is_qualified_by_the_muscle_strength_passage(published_series):
+    sledai = Assessment.objects.get(patient=case(2), sledai2k=9)
+    assert "difficult to assess the muscle strength fully" in sledai.source_passage
+
+
+def test_each_case_states_no_serious_adverse_effect_in_its_own_words(published_series):
+    for n in (1, 2, 3):
+        statement = ChecklistStatement.objects.get(patient=case(n), item="adverse_events")
+        assert "no patient had serious adverse effects such as infection, emboli" in statement.note
+
+
+def test_readme_keeps_the_series_level_facts_and_lists_the_inferences():
+    readme = " ".join((FIXTURE_DIR / "README.md").read_text(encoding="utf-8").split())
+    for words in (
+        "waived the requirement of ethics and consent approval",
+        "consent for publication was obtained",
+        "in two believed that their child was cured",
+        "### Inferences",
+        "(100 + 100)/60.5",
+        "393/60.5",
+        "specific autoantibody titers did not change",
+        "counts three cell sources where the discussion counts two",
+    ):
+        assert words in readme, words
+    assert "No obvious combination of the stated figures gives 3.3" not in readme

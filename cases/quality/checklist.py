@@ -184,8 +184,8 @@ def _stopped(patient, courses):
         gaps = []
         if not c.stop_decided_by:
             gaps.append("who decided")
-        if not (c.team_knew_before_stop and c.team_learned_after_stop):
-            gaps.append("whether the team knew before or learned afterwards")
+        if not c.team_knew_before_stop:
+            gaps.append("whether the team knew beforehand")
         if gaps:
             missing.append(f"{c}: {', '.join(gaps)}")
             first = first or c

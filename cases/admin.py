@@ -245,7 +245,8 @@ class MedicationCourseAdmin(SpreadsheetAdmin, ClinicalAdmin):
         "is_ongoing",
         "reason_stopped",
         "stop_decided_by",
-        "team_knew_of_stop",
+        "team_knew_before_stop",
+        "team_learned_after_stop",
     ]
     list_filter = [
         "drug_class",

@@ -42,15 +42,15 @@ def draw_medications(generator, case, kind, diagnosed):
         fate = rng.random()
         if drug in ("triamcinolone", "methylprednisolone", "rituximab", "cyclophosphamide", "hyperbaric_oxygen"):
             stop = min(-1, start + rng.randint(1, 180))
-            stop_course(generator, course, stop, "course_completed", "rheumatology_team", "yes", "before")
+            stop_course(generator, course, stop, "course_completed", "rheumatology_team", KNEW, "before")
         elif fate < 0.3:  # stopped by the team well before MSC
             stop = rng.randint(start, -30)
             reason = pick(rng, STOPPED_BEFORE)
-            stop_course(generator, course, stop, reason, "rheumatology_team", "yes", "before")
+            stop_course(generator, course, stop, reason, "rheumatology_team", KNEW, "before")
         elif fate < 0.8:  # stopped around the first MSC, the paper's concern
             reason, decided, _ = pick(rng, WITHDRAWAL)
             stop = max(start, rng.randint(-60, 30))
-            knew = pick(rng, [("no", 55), ("yes", 25), ("unknown", 20)])
+            knew = pick(rng, [(LEARNED_AFTER, 55), (KNEW, 25), (NOT_KNOWN, 20)])
             stop_course(generator, course, stop, reason, decided, knew, "before" if stop < 0 else "concomitant")
             course.note = "Stopped on the MSC provider's advice." if decided == "msc_provider" else ""
             withdrawn.append(len(case.medications))
@@ -62,15 +62,29 @@ def draw_medications(generator, case, kind, diagnosed):
     return withdrawn
 
 
+#: (team knew before the stop, team learned of it afterwards)
+KNEW, LEARNED_AFTER, NOT_KNOWN = ("yes", "no"), ("no", "yes"), ("unknown", "unknown")
+#: A team that learns of a stop afterwards learns of it at the next visit, about four weeks after it or the MSC.
+LEARNED_AFTER_DAYS = 28
+
+
 def stop_course(generator, course, days, reason, decided_by, knew, relation):
-    """Stop `course` `days` from the first MSC: who decided, why, and whether the team knew."""
+    """Stop `course` `days` from the first MSC: who decided, why, and whether the team knew before
+    the stop or learned of it afterwards (then at the next visit)."""
     course.stop_days_from_first_msc = days
     course.stop_offset_unit = "days"
     course.stop_age_years = generator.age_at(days)
     course.stop_precision = course.start_precision
     course.reason_stopped = reason
     course.stop_decided_by = decided_by
-    course.team_knew_of_stop = knew
+    course.team_knew_before_stop, course.team_learned_after_stop = knew
+    if knew == LEARNED_AFTER:
+        learned = max(days, 0) + LEARNED_AFTER_DAYS
+        course.learned_days_from_first_msc = learned
+        course.learned_offset_unit = "days"
+        course.learned_age_years = generator.age_at(learned)
+        course.learned_precision = "month"
+        course.learned_estimated = True
     course.relation_to_msc = relation
 
 

@@ -30,6 +30,7 @@ def draw_msc(generator, case, currency, follow_up_days):
     n_products = 1 if n == 1 else pick(rng, [(1, 65), (2, 28), (3, 7)])
     n_products = min(n, n_products)
     provider_index = pick(rng, [(i, w) for i, w in enumerate(PROVIDER_WEIGHTS)])
+    given_in = []  # each product's country of administration, given to each of its administrations
     for p in range(n_products):
         provider = generator.providers[
             provider_index if rng.random() < 0.8 else rng.randrange(len(generator.providers))
@@ -38,6 +39,7 @@ def draw_msc(generator, case, currency, follow_up_days):
         tissue = pick(rng, [(t, w) for t, (w, _, _) in TISSUES.items()])
         _, donors, harvest = TISSUES[tissue]
         regulated = provider.kind == "clinical_trial"
+        given_in.append(meta[4])
         case.products.append(
             MscProduct(
                 patient=case.patient,
@@ -47,7 +49,6 @@ def draw_msc(generator, case, currency, follow_up_days):
                 donor_type=rng.choice(donors),
                 harvest_procedure=harvest,
                 preparation_country=meta[3],
-                administration_country=meta[4],
                 passage_number=rng.randint(2, 6) if rng.random() < 0.3 else None,
                 viability_percent=dec2(rng.uniform(85, 99)) if rng.random() < 0.3 else None,
                 isct_phenotype_confirmed=pick(rng, [("unknown", 70), ("yes", 25), ("no", 5)]),
@@ -92,7 +93,7 @@ def draw_msc(generator, case, currency, follow_up_days):
             age_years=generator.age_at(days),
             timing_precision=rng.choice(["day", "week", "month"]),
             timing_estimated=rng.random() < 0.25,
-            country=case.products[product_index].administration_country,
+            country=given_in[product_index],
             cost_amount=dec2(rng.uniform(cost_low, cost_high)) if rng.random() < 0.8 else None,
             cost_currency=currency,
             paid_by=pick(rng, [("family", 80), ("charity", 8), ("insurance", 2), ("unknown", 10)]),

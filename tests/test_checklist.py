@@ -114,7 +114,8 @@ def test_records_complete_items_without_statements(case_a):
         s.delete()
     course = case_a.medications.get()
     course.stop_age_years, course.reason_stopped = course.start_age_years, "family_decision"
-    course.stop_decided_by, course.team_knew_of_stop, course.is_confounder = "family", "unknown", True
+    course.stop_decided_by, course.is_confounder = "family", True
+    course.team_knew_before_stop, course.team_learned_after_stop = "unknown", "unknown"
     course.save()
     AdverseEventFactory(
         patient=case_a,

@@ -34,7 +34,6 @@ def test_every_country_field_holds_an_iso_code():
         "Centre.country": True,
         "MscProvider.country": True,
         "MscProduct.preparation_country": True,
-        "MscProduct.administration_country": True,
         "MscAdministration.country": True,
     }
 
@@ -44,7 +43,6 @@ def test_every_country_field_holds_an_iso_code():
     [
         (MscProviderForm, "country"),
         (MscProductForm, "preparation_country"),
-        (MscProductForm, "administration_country"),
         (MscProductForm, "new_provider_country"),
         (MscAdministrationForm, "country"),
     ],
@@ -97,10 +95,10 @@ def export_row(sheet_model, user, header):
 
 
 def test_export_writes_the_code_and_the_name(case_a, registry_admin):
-    MscProductFactory(patient=case_a, label="Synthetic adipose MSC", administration_country="MX")
-    codes = export_row(MscProduct, registry_admin, "Country of administration")
-    names = export_row(MscProduct, registry_admin, "Country of administration (name)")
-    assert sorted(zip(codes, names, strict=True)) == [("", ""), ("MX", "Mexico")]
+    MscProductFactory(patient=case_a, label="Synthetic adipose MSC", preparation_country="MX")
+    codes = export_row(MscProduct, registry_admin, "Country of preparation")
+    names = export_row(MscProduct, registry_admin, "Country of preparation (name)")
+    assert ("MX", "Mexico") in zip(codes, names, strict=True)
     assert export_row(MscAdministration, registry_admin, "Country (name)") == ["Unknown"]
 
 
@@ -183,10 +181,15 @@ def test_conversion_keeps_codes_upper_cased_and_unknown(before_conversion):
     old_records(before_conversion, provider_country="xx", administration_country="")
     migrate_forward()
     product = MscProduct.objects.get()
-    assert (product.preparation_country, product.administration_country) == ("US", "MX")
+    assert product.preparation_country == "US"
     assert product.provider.country == "XX" and product.provider.normalised_name == "synthetic clinic"
     assert product.patient.centre.country == "XX"
-    assert MscAdministration.objects.get().country == ""
+    administration = MscAdministration.objects.get()
+    # The product's country of administration ("MX") now sits on its administration, which had none.
+    assert administration.country == "MX"
+    assert administration.history.get().history_change_reason == (
+        "Country of administration moved from the MSC product to its administration"
+    )
     assert product.history.get().history_change_reason == "Country converted to an ISO 3166 code"
 
 

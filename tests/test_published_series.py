@@ -15,6 +15,7 @@ from django.core.management.base import CommandError
 from cases.models import (
     AdverseEvent,
     Assessment,
+    ChecklistStatement,
     MedicationCourse,
     MscAdministration,
     MscProduct,
@@ -22,6 +23,7 @@ from cases.models import (
     Patient,
     PreviousDiagnosis,
 )
+from cases.reports.cohort import cohort_numbers
 from registry.models import Centre
 
 FIXTURE_DIR = Path(__file__).resolve().parent.parent / "fixtures"
@@ -195,7 +197,7 @@ def test_products_are_autologous_adipose_allogeneic_whartons_jelly_and_allogenei
         ("allogeneic", "umbilical_cord"),
     ]
     assert "liposuction" in products[0].harvest_procedure.lower()
-    assert (products[0].preparation_country, products[0].administration_country) == ("US", "MX")
+    assert products[0].preparation_country == "US"
     assert "caesarean" in products[1].harvest_procedure
     assert "viability" in products[1].provider_claims
     assert [p.provider.country for p in products] == ["US", "XX", "XX"]
@@ -209,7 +211,7 @@ def test_case_1_stopped_every_immunosuppressive_when_msc_began_without_the_team_
     assert drugs(stopped) == sorted(
         ["methotrexate", "hydroxychloroquine", "prednisone", "leflunomide", "abatacept", "tocilizumab", "azathioprine"]
     )
-    assert {(c.relation_to_msc, c.team_knew_of_stop) for c in stopped} == {("before", "no")}
+    assert {(c.relation_to_msc, c.team_knew_before_stop) for c in stopped} == {("before", "no")}
     assert drugs(courses(1)) == sorted(
         [*drugs(stopped), "meloxicam", "prednisolone", "Steroid eye drops (agent not named)"]
     )
@@ -225,9 +227,9 @@ def test_case_1_is_now_on_topical_ocular_prednisolone_only(published_series):
 def test_case_2_kept_tocilizumab_for_two_months_then_stopped_it_herself(published_series):
     toci = courses(2).get(drug="tocilizumab")
     assert (toci.relation_to_msc, toci.is_confounder, toci.stop_days_from_first_msc) == ("concomitant", True, 61)
-    assert (toci.reason_stopped, toci.stop_decided_by, toci.team_knew_of_stop) == ("adverse_effect", "patient", "yes")
+    assert (toci.reason_stopped, toci.stop_decided_by) == ("adverse_effect", "patient")
     assert "wrists" in toci.note
-    prior = courses(2, relation_to_msc="before", reason_stopped="inefficacy")
+    prior = courses(2, relation_to_msc="before", reason_stopped="unknown")
     assert drugs(prior) == sorted(
         ["methotrexate", "hydroxychloroquine", "leflunomide", "mycophenolate", "rituximab", "abatacept", "belimumab"]
     )
@@ -241,7 +243,7 @@ def test_case_3_weaned_methotrexate_and_etanercept_on_the_transplant_physicians_
         ("etanercept", "unknown"),
         ("methotrexate", "subcutaneous"),
     ]
-    assert {(c.stop_decided_by, c.team_knew_of_stop, c.relation_to_msc) for c in weaned} == {
+    assert {(c.stop_decided_by, c.team_knew_before_stop, c.relation_to_msc) for c in weaned} == {
         ("msc_provider", "no", "before")
     }
     assert [c.route for c in courses(3, drug="methotrexate").order_by("id")] == ["oral", "subcutaneous"]
@@ -514,3 +516,63 @@ def test_command_refuses_to_overwrite_other_rows_with_the_same_primary_keys(pati
         run_command()
     assert MedicationCourse.objects.get(pk=1).patient == patient
     assert not Centre.objects.filter(code="WONG2021").exists()
+
+
+# ---------------------------------------------------------------- what the paper supports
+
+
+def test_case_2_team_did_not_know_of_her_stops_beforehand_and_learned_of_them_afterwards(published_series):
+    for drug in ("tocilizumab", "prednisone"):
+        course = courses(2).get(drug=drug)
+        assert (course.team_knew_before_stop, course.team_learned_after_stop) == ("no", "yes")
+        assert course.learned_days_from_first_msc is None  # when is not stated
+        assert "did not communicate with the primary rheumatology team" in course.source_passage
+
+
+def test_cohort_counts_all_three_cases_as_stopping_therapy_without_the_team_knowing_beforehand(published_series):
+    numbers = cohort_numbers(Patient.objects.filter(centre__code="WONG2021"))
+    assert (numbers["stopped_without_team"], numbers["stopped_team_knowledge_unknown"]) == (3, 0)
+
+
+def test_case_2_earlier_dmards_have_no_stated_reason_for_stopping(published_series):
+    earlier = courses(2, relation_to_msc="before").exclude(drug__in=["pamidronate", "prednisone"])
+    assert len(earlier) == 7
+    assert {c.reason_stopped for c in earlier} == {"unknown"}
+    assert all("reason each drug was stopped is unknown" in c.source_passage for c in earlier)
+
+
+def test_case_1_only_the_infusions_were_given_in_mexico(published_series):
+    given = MscAdministration.objects.filter(product__patient=case(1))
+    assert {(a.route, a.country.code) for a in given} == {
+        ("intravenous", "MX"),
+        ("intranasal", "XX"),
+        ("lymph_node", "XX"),
+    }
+    assert not hasattr(MscProduct, "administration_country")
+
+
+def test_case_2_myositis_is_qualified_by_the_muscle_strength_passage(published_series):
+    sledai = Assessment.objects.get(patient=case(2), sledai2k=9)
+    assert "difficult to assess the muscle strength fully" in sledai.source_passage
+
+
+def test_each_case_states_no_serious_adverse_effect_in_its_own_words(published_series):
+    for n in (1, 2, 3):
+        statement = ChecklistStatement.objects.get(patient=case(n), item="adverse_events")
+        assert "no patient had serious adverse effects such as infection, emboli" in statement.note
+
+
+def test_readme_keeps_the_series_level_facts_and_lists_the_inferences():
+    readme = " ".join((FIXTURE_DIR / "README.md").read_text(encoding="utf-8").split())
+    for words in (
+        "waived the requirement of ethics and consent approval",
+        "consent for publication was obtained",
+        "in two believed that their child was cured",
+        "### Inferences",
+        "(100 + 100)/60.5",
+        "393/60.5",
+        "specific autoantibody titers did not change",
+        "counts three cell sources where the discussion counts two",
+    ):
+        assert words in readme, words
+    assert "No obvious combination of the stated figures gives 3.3" not in readme

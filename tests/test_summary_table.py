@@ -71,7 +71,8 @@ PAPER = {
 # README's disagreement number and the words of that row that say what the table has.
 DOCUMENTED = {
     ("WONG2021-1", "Age at follow-up (years)"): (2, ["age at follow-up", "16", "At 17 years old"]),
-    ("WONG2021-1", "MSC dose"): (3, ["dose", "3.3 × 10^6/kg/dose", "1.8 × 10^6 cells/kg/dose"]),
+    ("WONG2021-1", "MSC dose"): (3, ["dose", "3.3 × 10^6/kg/dose", "1.8 × 10^6 cells/kg/dose", "60.5"]),
+    ("WONG2021-2", "MSC dose"): (13, ["dose", "1.2 × 10^6/kg/dose", "per-kg not given"]),
     ("WONG2021-1", "MSC route"): (4, ["IV ×3, intranasal ×1, lymph node ×1", "four IV"]),
     ("WONG2021-1", "PGA after"): (5, ["PGA after MSC", "2/10", "8/10 to 1/10"]),
     ("WONG2021-2", "PGA before"): (10, ["PGA before", "10/10", "7/10"]),
@@ -130,6 +131,13 @@ def test_generated_values_of_the_documented_differences(published_series):
     assert rows["WONG2021-2"]["MSC route"] == "IV ×2, intraosseous ×3"
     assert rows["WONG2021-2"]["PGA before"] == "7/10"
     assert rows["WONG2021-3"]["MSC dose"] == "1.8, 1.9 × 10^6/kg/dose"
+
+
+def test_a_dose_per_kg_says_which_administrations_it_covers(published_series):
+    rows = {row[0]: dict(zip(HEADERS, row, strict=True)) for row in summary_table(published_series)[1]}
+    # Case 1's 1.8 is the intranasal and lymph node injections' dose; the four infusions have none per kg.
+    assert rows["WONG2021-1"]["MSC dose"] == "1.8 × 10^6/kg/dose (intranasal, lymph node; IV per kg not stated)"
+    assert rows["WONG2021-2"]["MSC dose"] == "1.2 × 10^6/kg/dose (IV; intraosseous per kg not stated)"
     assert rows["WONG2021-3"]["Disease activity before"] == "JADAS 11"
 
 

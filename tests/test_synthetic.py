@@ -161,7 +161,8 @@ def test_counts_are_clinically_plausible():
     courses = MedicationCourse.objects.filter(patient__centre=result.centre)
     withdrawn = courses.filter(reason_stopped__in=["msc_provider_instruction", "family_decision"])
     assert (
-        withdrawn.filter(stop_decided_by="msc_provider").exists() and withdrawn.filter(team_knew_of_stop="no").exists()
+        withdrawn.filter(stop_decided_by="msc_provider").exists()
+        and withdrawn.filter(team_knew_before_stop="no").exists()
     )
     assert courses.filter(relation_to_msc="after").exists()
 

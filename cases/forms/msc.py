@@ -49,7 +49,6 @@ class MscProductForm(PatientRecordForm):
             "donor_type",
             "harvest_procedure",
             "preparation_country",
-            "administration_country",
             "passage_number",
             "viability_percent",
             "isct_phenotype_confirmed",
@@ -87,7 +86,6 @@ class MscProductForm(PatientRecordForm):
                 "donor_type",
                 "harvest_procedure",
                 "preparation_country",
-                "administration_country",
             ),
             Fieldset(
                 "Characterisation",

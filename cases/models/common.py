@@ -296,6 +296,7 @@ def timing(prefix, label):
 OnsetTiming = timing("onset", "onset")
 StartTiming = timing("start", "start")
 StopTiming = timing("stop", "stop")
+LearnedTiming = timing("learned", "team learning of the stop")
 PointTiming = timing("", "time")
 
 

@@ -7,6 +7,7 @@ from django.db.models import Q
 from ..querysets import ActiveManager, ClinicalQuerySet
 from .common import (
     Abstracted,
+    LearnedTiming,
     StartTiming,
     StopTiming,
     Versioned,
@@ -163,9 +164,10 @@ class StopDecidedBy(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
-class MedicationCourse(Withdrawable, Versioned, StartTiming, StopTiming, Abstracted):
+class MedicationCourse(Withdrawable, Versioned, StartTiming, StopTiming, LearnedTiming, Abstracted):
     """One course of one drug or therapy; the paper's central question is which were stopped,
-    by whose decision, and whether the rheumatology team knew."""
+    by whose decision, and whether the rheumatology team knew before the stop or learned of it afterwards
+    (and when): "knew" alone could not tell the two apart."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="medications")
     drug = models.CharField(max_length=24, choices=Drug.choices)
@@ -191,8 +193,19 @@ class MedicationCourse(Withdrawable, Versioned, StartTiming, StopTiming, Abstrac
     is_ongoing = models.BooleanField("ongoing", default=False)
     reason_stopped = models.CharField(max_length=24, choices=ReasonStopped.choices, blank=True)
     stop_decided_by = models.CharField(max_length=20, choices=StopDecidedBy.choices, blank=True)
-    team_knew_of_stop = models.CharField(
-        "rheumatology team knew of the stop", max_length=8, choices=YesNoUnknown.choices, blank=True
+    team_knew_before_stop = models.CharField(
+        "rheumatology team knew before the stop",
+        max_length=8,
+        choices=YesNoUnknown.choices,
+        blank=True,
+        help_text="Whether the team knew of the stop before it happened.",
+    )
+    team_learned_after_stop = models.CharField(
+        "rheumatology team learned of it afterwards",
+        max_length=8,
+        choices=YesNoUnknown.choices,
+        blank=True,
+        help_text="Whether the team learned of the stop only after it; say when below if known.",
     )
     is_confounder = models.BooleanField(
         "may confound the response to MSC",
@@ -208,7 +221,7 @@ class MedicationCourse(Withdrawable, Versioned, StartTiming, StopTiming, Abstrac
     class Meta:
         ordering = ["patient", "start_age_years", "start_days_from_first_msc", "id"]
         constraints = [
-            *timing_checks("medicationcourse", "start", "stop"),
+            *timing_checks("medicationcourse", "start", "stop", "learned"),
             not_before("stop", "start", "medication_stop_not_before_start", "Stop cannot be before the start."),
             positive_check("dose", "medication_dose_positive"),
             withdrawal_check("medicationcourse"),
@@ -222,6 +235,21 @@ class MedicationCourse(Withdrawable, Versioned, StartTiming, StopTiming, Abstrac
                 ),
                 name="ongoing_course_has_no_stop",
                 violation_error_message="An ongoing course cannot have a stop time or a reason for stopping.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(team_knew_before_stop="yes", team_learned_after_stop="yes"),
+                name="team_knew_before_or_learned_after",
+                violation_error_message="The team either knew before the stop or learned of it afterwards, not both.",
+            ),
+            models.CheckConstraint(
+                condition=Q(team_learned_after_stop="yes")
+                | (
+                    Q(learned_date__isnull=True)
+                    & Q(learned_age_years__isnull=True)
+                    & Q(learned_days_from_first_msc__isnull=True)
+                ),
+                name="learning_time_only_when_learned_after",
+                violation_error_message="Give when the team learned of the stop only if it learned of it afterwards.",
             ),
         ]
 
@@ -248,6 +276,15 @@ class MedicationCourse(Withdrawable, Versioned, StartTiming, StopTiming, Abstrac
             start, stop = getattr(self, f"start_{suffix}"), getattr(self, f"stop_{suffix}")
             if start is not None and stop is not None and stop < start:
                 errors[f"stop_{suffix}"] = f"Stop {what} cannot be before the start {what}."
+        if self.team_knew_before_stop == "yes" and self.team_learned_after_stop == "yes":
+            errors["team_learned_after_stop"] = (
+                "The team either knew before the stop or learned of it afterwards, not both."
+            )
+        learned = (self.learned_date, self.learned_age_years, self.learned_days_from_first_msc)
+        if self.team_learned_after_stop != "yes" and any(v is not None for v in learned):
+            errors["learned_days_from_first_msc"] = (
+                "Give when the team learned of the stop only if it learned of it afterwards."
+            )
         if self.is_ongoing and self.was_stopped:
             errors["is_ongoing"] = "An ongoing course cannot have a stop time or a reason for stopping."
         if errors:

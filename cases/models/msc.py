@@ -187,12 +187,6 @@ class MscProduct(Withdrawable, Versioned, Abstracted):
         blank=True,
         help_text="Unknown if the source does not say.",
     )
-    administration_country = CountryField(
-        "country of administration",
-        countries=CountriesOrUnknown,
-        blank=True,
-        help_text="Unknown if the source does not say.",
-    )
     passage_number = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=between(0, 50, "Passage number"), help_text="0-50; blank if not stated."
     )

@@ -98,7 +98,7 @@ def _administration_gaps(a):
         gaps.append("cells")
     if a.dose_millions_per_kg is None:
         gaps.append("dose per kg (or weight)")
-    if not (a.country or a.product.administration_country):
+    if not a.country:
         gaps.append("country")
     return gaps
 
@@ -184,8 +184,8 @@ def _stopped(patient, courses):
         gaps = []
         if not c.stop_decided_by:
             gaps.append("who decided")
-        if not c.team_knew_of_stop:
-            gaps.append("whether the team knew")
+        if not c.team_knew_before_stop:
+            gaps.append("whether the team knew beforehand")
         if gaps:
             missing.append(f"{c}: {', '.join(gaps)}")
             first = first or c

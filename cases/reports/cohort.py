@@ -1,5 +1,6 @@
 """The cohort page's numbers: how many cases by diagnosis, cell source and route, the adverse events
-by grade and seriousness, stopped therapies the team did not know of, flares after a withdrawal,
+by grade and seriousness, stopped therapies the team did not know of beforehand (and the cases where
+whether it knew is not recorded, shown as unknown rather than as known), flares after a withdrawal,
 and what the treatment cost."""
 
 import statistics
@@ -24,7 +25,7 @@ def cohort_numbers(cases):
     cases = records_of(cases)
     diagnoses, sources, routes = Counter(), Counter(), Counter()
     grades, seriousness = Counter(), Counter()
-    stopped_unknown_to_team = flares_after_withdrawal = 0
+    stopped_unknown_to_team = stopped_team_knowledge_unknown = flares_after_withdrawal = 0
     costs = []
     for records in cases:
         p, admins = records.patient, records.administrations
@@ -36,8 +37,11 @@ def cohort_numbers(cases):
         for e in records.events:
             grades[f"grade {e.ctcae_grade}" if e.ctcae_grade else "not graded"] += 1
             seriousness["serious" if e.is_serious else "not serious"] += 1
-        if any(c.was_stopped and c.team_knew_of_stop == "no" for c in records.courses):
+        stopped = [c for c in records.courses if c.was_stopped]
+        if any(c.team_knew_before_stop == "no" for c in stopped):
             stopped_unknown_to_team += 1
+        elif any(c.team_knew_before_stop != "yes" for c in stopped):
+            stopped_team_knowledge_unknown += 1
         flares_after_withdrawal += sum(1 for e in records.events if e.is_flare and e.preceding_withdrawals.all())
         cost = p.total_cost_amount
         if cost is None:
@@ -55,6 +59,7 @@ def cohort_numbers(cases):
         "events_by_seriousness": _counted(seriousness),
         "stopped_without_team": stopped_unknown_to_team,
         "stopped_without_team_share": (stopped_unknown_to_team / n) if n else None,
+        "stopped_team_knowledge_unknown": stopped_team_knowledge_unknown,
         "flares_after_withdrawal": flares_after_withdrawal,
         "cost_known": len(costs),
         "cost_median": statistics.median(costs) if costs else None,

@@ -85,13 +85,24 @@ def source_text(records):
     return "; ".join(parts)
 
 
+def _routes(admins):
+    return ", ".join(dict.fromkeys(ROUTE_SHORT.get(a.route, MscRoute(a.route).label.lower()) for a in admins))
+
+
 def dose_text(admins):
-    """'1.8, 1.9 × 10^6/kg/dose': each distinct dose once, as the paper's Summary Table writes them."""
-    doses = sorted({a.dose_millions_per_kg for a in admins if a.dose_millions_per_kg is not None})
+    """'1.8, 1.9 × 10^6/kg/dose': each distinct dose once, as the paper's Summary Table writes them.
+    When some administrations have no dose per kg, the text says which routes the doses cover and
+    which have none, so a dose of the local injections is never read as the dose of the infusions."""
+    with_dose = [a for a in admins if a.dose_millions_per_kg is not None]
+    doses = sorted({a.dose_millions_per_kg for a in with_dose})
     shown = list(dict.fromkeys(dose_per_kg_text(d) for d in doses))
     if not shown:
         return ""
-    return ", ".join(shown) + " × 10^6/kg/dose"
+    text = ", ".join(shown) + " × 10^6/kg/dose"
+    without = [a for a in admins if a.dose_millions_per_kg is None]
+    if without:
+        text += f" ({_routes(with_dose)}; {_routes(without)} per kg not stated)"
+    return text
 
 
 def route_text(admins):

@@ -114,7 +114,13 @@ def build_sheets():
             "id",
         ),
     )
-    medications.timings = with_timings(MedicationCourse, medications.columns, ("start", "start"), ("stop", "stop"))
+    medications.timings = with_timings(
+        MedicationCourse,
+        medications.columns,
+        ("start", "start"),
+        ("stop", "stop"),
+        ("learned", "team learned of the stop"),
+    )
 
     providers = Sheet(
         "MSC providers",

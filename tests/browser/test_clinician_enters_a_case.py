@@ -91,7 +91,7 @@ def test_clinician_enters_a_systemic_jia_case_with_msc_and_submits_it_for_review
             "Age at stop (years)": "12.9",
             "Reason stopped": "Family or patient decision",
             "Stop decided by": "Family",
-            "Rheumatology team knew of the stop": "No",
+            "Rheumatology team knew before the stop": "No",
             "Abstracted from": "Synthetic (generated, not a real patient)",
         },
         "Save medication course",
@@ -169,7 +169,7 @@ def test_clinician_enters_a_systemic_jia_case_with_msc_and_submits_it_for_review
     patient = Patient.objects.get(study_id=STUDY_ID)
     assert patient.centre.code == "SYN-A" and patient.created_by == clinician
     course = MedicationCourse.objects.get(patient=patient)
-    assert (course.reason_stopped, course.stop_decided_by, course.team_knew_of_stop) == (
+    assert (course.reason_stopped, course.stop_decided_by, course.team_knew_before_stop) == (
         "family_decision",
         "family",
         "no",

@@ -160,9 +160,7 @@ def test_costs_in_another_currency_are_not_compared(centre):
         ("", {"stop_decided_by": "msc_provider", "team_knew_of_stop": "yes"}, False),
     ],
 )
-def test_a_stop_known_to_the_team_contradicts_a_provider_who_never_communicated(
-    communicated, course, fires, centre
-):
+def test_a_stop_known_to_the_team_contradicts_a_provider_who_never_communicated(communicated, course, fires, centre):
     patient = clean_case(centre)
     patient.provider_communicated_with_team = communicated
     patient.save()

@@ -32,7 +32,12 @@ COMPLETE_PRODUCT_FACTS = {
     "isct_phenotype_confirmed": "yes",
     "sterility_tested": "yes",
 }
-COMPLETE_EVENT_FACTS = {"attribution": "possible", "attributed_by": "rheumatology_team", "outcome": "recovered"}
+COMPLETE_EVENT_FACTS = {
+    "attribution": "possible",
+    "attributed_by": "rheumatology_team",
+    "outcome": "recovered",
+    "duration_days": 3,
+}
 
 
 def state_unknown(patient, *items):

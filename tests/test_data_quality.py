@@ -1,6 +1,7 @@
 """The data-quality rules: for each, one case that triggers it and one that does not; the reviewer's
 acknowledgement; check_data_quality on synthetic cases and on the published series."""
 
+from collections import Counter
 from decimal import Decimal as D
 from io import StringIO
 from pathlib import Path
@@ -116,6 +117,53 @@ def trigger_event_before_its_administration(p):
     )
 
 
+def trigger_jadas_above_maximum(p):
+    AssessmentFactory(
+        patient=p, age_years=None, days_from_first_msc=90, timepoint="after_msc", jadas=D("45"), jadas_variant="jadas10"
+    )
+
+
+def trigger_grade_contradicts_seriousness(p):
+    AdverseEventFactory(patient=p, onset_days_from_first_msc=5, ctcae_grade=4, life_threatening=False)
+
+
+def trigger_implausible_systemic_dose(p):
+    # 600 x10^6 cells / 50 kg = 12 x10^6/kg, intravenous.
+    MscAdministrationFactory(
+        product=p.products.get(), sequence=3, days_from_first_msc=60, age_years=None, cells_millions=D("600")
+    )
+
+
+def trigger_adult_at_first_msc(p):
+    a = first_admin(p)
+    a.age_years = D("18")
+    a.save()
+
+
+def trigger_recovered_without_duration(p):
+    AdverseEventFactory(patient=p, onset_days_from_first_msc=3, outcome="recovered", duration_days=None)
+
+
+def trigger_total_cost_below_administrations(p):
+    for a in p.products.get().administrations.all():
+        a.cost_amount, a.cost_currency = D("8000"), "USD"
+        a.save()
+    p.total_cost_amount, p.total_cost_currency = D("10000"), "USD"
+    p.save()
+
+
+def trigger_stop_known_without_provider_contact(p):
+    p.provider_communicated_with_team = "no"
+    p.save()
+    MedicationCourseFactory(
+        patient=p,
+        stop_days_from_first_msc=-10,
+        reason_stopped="msc_provider_instruction",
+        stop_decided_by="msc_provider",
+        team_knew_of_stop="yes",
+    )
+
+
 TRIGGERS = {
     f.__name__.removeprefix("trigger_"): f
     for f in [
@@ -131,6 +179,13 @@ TRIGGERS = {
         trigger_duplicate_administration,
         trigger_time_unknown,
         trigger_event_before_its_administration,
+        trigger_jadas_above_maximum,
+        trigger_grade_contradicts_seriousness,
+        trigger_implausible_systemic_dose,
+        trigger_adult_at_first_msc,
+        trigger_recovered_without_duration,
+        trigger_total_cost_below_administrations,
+        trigger_stop_known_without_provider_contact,
     ]
 }
 
@@ -242,10 +297,14 @@ def test_published_series_discrepancies_are_all_acknowledged_with_their_passage(
     out = StringIO()
     call_command("check_data_quality", stdout=out, stderr=StringIO())  # exits 0: nothing unacknowledged
     lines = out.getvalue().splitlines()
-    assert len(lines) == 7
-    assert all("  dose_implied  " in line and "[acknowledged: Case " in line for line in lines)
+    assert all("[acknowledged: Case " in line for line in lines)
+    assert Counter(line.split("  ")[1] for line in lines) == {
+        "dose_implied": 7,
+        "recovered_without_duration": 1,  # case 1's "transient scleritis"
+        "stop_known_without_provider_contact": 2,  # case 2's prednisone and tocilizumab, stopped by the patient
+    }
     assert any("≈ 7.1 × 10^6/kg" in line and "6.5" in line for line in lines)  # above the discussion's range
-    assert DiscrepancyAcknowledgement.history.count() == 7  # initial history, as for every loaded record
+    assert DiscrepancyAcknowledgement.history.count() == 10  # initial history, as for every loaded record
 
 
 def test_published_series_checklists_are_complete(published_series):

@@ -2,8 +2,9 @@
 
 Each rule has a code, a title and a plain explanation, and yields what it finds in one case's
 records (a CaseRecords): the record, or None for the case itself, and a message. Registering a
-rule is writing it here under `@rule(...)`; docs/data-quality.md lists the rules and a test keeps
-it in step with RULES. Running them and acknowledging what they find is cases.quality.discrepancies.
+rule is writing it here, or in cases.quality.safety_rules, under `@rule(...)`; docs/data-quality.md
+lists the rules and a test keeps it in step with RULES. Running them and acknowledging what they
+find is cases.quality.discrepancies.
 """
 
 from dataclasses import dataclass
@@ -27,11 +28,15 @@ class Rule:
 
 
 RULES = []
+RULES_BY_CODE = {}
 
 
 def rule(code, title, explanation):
     def register(check):
-        RULES.append(Rule(code, title, explanation, check))
+        if code in RULES_BY_CODE:
+            raise ValueError(f"Two data-quality rules are named {code}.")
+        RULES_BY_CODE[code] = Rule(code, title, explanation, check)
+        RULES.append(RULES_BY_CODE[code])
         return check
 
     return register
@@ -278,4 +283,6 @@ def event_before_its_administration(case):
             )
 
 
-RULES_BY_CODE = {r.code: r for r in RULES}
+# The rules about scores, safety reporting, doses, eligibility, cost and who knew live in their own
+# module; importing it here registers them after the rules above, whichever module is imported first.
+from . import safety_rules  # noqa: E402, F401

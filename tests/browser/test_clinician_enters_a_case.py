@@ -126,6 +126,7 @@ def test_clinician_enters_a_systemic_jia_case_with_msc_and_submits_it_for_review
             "Attribution to MSC": "Possible",
             "Attributed by": "Rheumatology team",
             "Outcome": "Recovered/resolved",
+            "Duration (days)": "2",
             "Abstracted from": "Synthetic (generated, not a real patient)",
         },
         "Save adverse event",

@@ -150,14 +150,14 @@ def test_costs_in_another_currency_are_not_compared(centre):
 @pytest.mark.parametrize(
     "communicated, course, fires",
     [
-        ("no", {"stop_decided_by": "family", "team_knew_of_stop": "yes"}, True),
-        ("no", {"stop_decided_by": "", "team_knew_of_stop": "yes"}, True),
-        ("no", {"stop_decided_by": "rheumatology_team", "team_knew_of_stop": "yes"}, False),
-        ("no", {"stop_decided_by": "msc_provider", "team_knew_of_stop": "no"}, False),
-        ("no", {"stop_decided_by": "msc_provider", "team_knew_of_stop": "unknown"}, False),
-        ("yes", {"stop_decided_by": "msc_provider", "team_knew_of_stop": "yes"}, False),
-        ("unknown", {"stop_decided_by": "msc_provider", "team_knew_of_stop": "yes"}, False),
-        ("", {"stop_decided_by": "msc_provider", "team_knew_of_stop": "yes"}, False),
+        ("no", {"stop_decided_by": "family", "team_knew_before_stop": "yes"}, True),
+        ("no", {"stop_decided_by": "", "team_knew_before_stop": "yes"}, True),
+        ("no", {"stop_decided_by": "rheumatology_team", "team_knew_before_stop": "yes"}, False),
+        ("no", {"stop_decided_by": "msc_provider", "team_knew_before_stop": "no"}, False),
+        ("no", {"stop_decided_by": "msc_provider", "team_knew_before_stop": "unknown"}, False),
+        ("yes", {"stop_decided_by": "msc_provider", "team_knew_before_stop": "yes"}, False),
+        ("unknown", {"stop_decided_by": "msc_provider", "team_knew_before_stop": "yes"}, False),
+        ("", {"stop_decided_by": "msc_provider", "team_knew_before_stop": "yes"}, False),
     ],
 )
 def test_a_stop_known_to_the_team_contradicts_a_provider_who_never_communicated(communicated, course, fires, centre):
@@ -172,5 +172,5 @@ def test_an_ongoing_course_is_no_stop(centre):
     patient = clean_case(centre)
     patient.provider_communicated_with_team = "no"
     patient.save()
-    MedicationCourseFactory(patient=patient, is_ongoing=True, team_knew_of_stop="yes")
+    MedicationCourseFactory(patient=patient, is_ongoing=True, team_knew_before_stop="yes")
     assert not found(patient, "stop_known_without_provider_contact")

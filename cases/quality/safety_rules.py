@@ -153,15 +153,15 @@ def total_cost_below_administrations(case):
 
 
 def _team_knew_of_stop(course):
-    """Whether the rheumatology team knew of the stop before it happened: the one place the rule reads
-    it. 'Team knew of the stop' does not say before or after, so any 'yes' counts for now."""
-    return course.team_knew_of_stop == YesNoUnknown.YES
+    """Whether the rheumatology team knew of the stop before it happened. Learning of it afterwards
+    (from the family) fits a provider who never communicated, so it does not count."""
+    return course.team_knew_before_stop == YesNoUnknown.YES
 
 
 @rule(
     "stop_known_without_provider_contact",
     "Team knew of a stop while the provider never communicated",
-    "A stopped therapy is recorded as known to the rheumatology team while the case says "
+    "A stopped therapy is recorded as known to the rheumatology team before the stop while the case says "
     "the MSC provider never communicated with the team. Either answer may be wrong; if the family "
     "told the team, acknowledge it and say so. Stops the rheumatology team decided itself are not "
     "checked (it knew without the provider), nor cases where the provider's communication is unknown.",

@@ -30,6 +30,7 @@ from cases.models import (
     Patient,
     PreviousDiagnosis,
 )
+from cases.quality.statements import current_signature
 from registry.models import Centre
 
 CENTRE_CODE = "WONG2021"
@@ -69,6 +70,15 @@ def record_initial_history(centre):
     MscProvider.history.bulk_history_create(list(providers), default_change_reason="Loaded from the published series.")
 
 
+def cover_loaded_statements(centre):
+    """The fixture's statements answer for the records loaded with them (loaddata skips the
+    statement's own save, which records what it covers)."""
+    for statement in ChecklistStatement.objects.filter(patient__centre=centre, covers=""):
+        ChecklistStatement.objects.filter(pk=statement.pk).update(
+            covers=current_signature(statement.patient_id, statement.item)
+        )
+
+
 class Command(BaseCommand):
     help = "Load the published Wong 2021 case series (centre WONG2021) unless its cases are already loaded."
 
@@ -101,6 +111,7 @@ class Command(BaseCommand):
             with override_settings(SIMPLE_HISTORY_ENABLED=False):
                 call_command("loaddata", fixture, verbosity=0)
             centre = Centre.objects.get(code=CENTRE_CODE)
+            cover_loaded_statements(centre)
             record_initial_history(centre)
         counts = {
             "cases": Patient.objects.filter(centre=centre).count(),

@@ -51,6 +51,7 @@ class MscProductForm(PatientRecordForm):
             "preparation_country",
             "administration_country",
             "passage_number",
+            "certificate_of_analysis",
             "viability_percent",
             "isct_phenotype_confirmed",
             "sterility_tested",
@@ -91,6 +92,7 @@ class MscProductForm(PatientRecordForm):
             ),
             Fieldset(
                 "Characterisation",
+                "certificate_of_analysis",
                 "passage_number",
                 "viability_percent",
                 "isct_phenotype_confirmed",

@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 
+from cases.audit import history_writing_bulk
 from cases.kinds import CASE_MODELS
 from cases.models import (
     AdverseEvent,
@@ -72,11 +73,12 @@ def record_initial_history(centre):
 
 def cover_loaded_statements(centre):
     """The fixture's statements answer for the records loaded with them (loaddata skips the
-    statement's own save, which records what it covers)."""
-    for statement in ChecklistStatement.objects.filter(patient__centre=centre, covers=""):
-        ChecklistStatement.objects.filter(pk=statement.pk).update(
-            covers=current_signature(statement.patient_id, statement.item)
-        )
+    statement's own save, which records what it covers). Their history is written next, with it."""
+    statements = list(ChecklistStatement.objects.filter(patient__centre=centre, covers=""))
+    for statement in statements:
+        statement.covers = current_signature(statement.patient_id, statement.item)
+    with history_writing_bulk():
+        ChecklistStatement.objects.bulk_update(statements, ["covers"])
 
 
 class Command(BaseCommand):

@@ -9,12 +9,16 @@ ITEM_MODELS = {
     "adverse_events": ("adverseevent",),
     "stopped_therapies": ("medicationcourse",),
     "flares": ("adverseevent", "medicationcourse"),
-    "provider_communication": ("mscadministration", "medicationcourse"),
+    "provider_communication": ("mscadministration",),
     "confounders": ("medicationcourse",),
     "cost": ("mscadministration",),
     "outcome_sources": ("assessment",),
 }
 CASE_PATH = {"mscadministration": "product__patient_id"}
+ITEM_FIELDS = {
+    "provider_communication": ("team_informed_before",),
+    "cost": ("cost_amount", "cost_currency", "paid_by"),
+}
 
 
 def cover_existing_statements(apps, schema_editor):
@@ -30,7 +34,14 @@ def cover_existing_statements(apps, schema_editor):
             )
             if statement.item == "flares" and model_name == "adverseevent":
                 rows = rows.filter(category="disease_flare")
-            keys |= {f"{model_name}:{pk}.{version}" for pk, version in rows.values_list("pk", "version")}
+            fields = ITEM_FIELDS.get(statement.item)
+            if fields:
+                keys |= {
+                    f"{model_name}:{pk}=" + "|".join(map(str, values))
+                    for pk, *values in rows.values_list("pk", *fields)
+                }
+            else:
+                keys |= {f"{model_name}:{pk}.{version}" for pk, version in rows.values_list("pk", "version")}
         statement.covers = " ".join(sorted(keys))
         statement.save(update_fields=["covers"])
 
@@ -93,7 +104,7 @@ class Migration(migrations.Migration):
                     ("no", "No"),
                     ("unknown", "Unknown"),
                 ],
-                help_text="Whether a certificate of analysis was obtained: passage, viability, phenotype and sterility are asked for only when one was.",
+                help_text="Whether one was obtained: passage, viability, phenotype and sterility are asked only if so.",
                 max_length=12,
             ),
         ),
@@ -108,7 +119,7 @@ class Migration(migrations.Migration):
                     ("no", "No"),
                     ("unknown", "Unknown"),
                 ],
-                help_text="Whether a certificate of analysis was obtained: passage, viability, phenotype and sterility are asked for only when one was.",
+                help_text="Whether one was obtained: passage, viability, phenotype and sterility are asked only if so.",
                 max_length=12,
             ),
         ),

@@ -171,7 +171,7 @@ class RegulatoryStatus(models.TextChoices):
 
 
 class CertificateOfAnalysis(models.TextChoices):
-    """Whether the provider's certificate of analysis (passage, viability, phenotype, sterility) was seen."""
+    """Whether one was obtained: passage, viability, phenotype and sterility are asked only if so."""
 
     YES = "yes", "Yes, a certificate was obtained"
     VERBAL_CLAIM = "verbal_claim", "Verbal claim only"
@@ -215,11 +215,7 @@ class MscProduct(Withdrawable, Versioned, Abstracted):
         help_text="0-100 %.",
     )
     certificate_of_analysis = models.CharField(
-        max_length=12,
-        choices=CertificateOfAnalysis.choices,
-        blank=True,
-        help_text="Whether a certificate of analysis was obtained: passage, viability, phenotype and sterility "
-        "are asked for only when one was.",
+        max_length=12, choices=CertificateOfAnalysis.choices, blank=True, help_text=CertificateOfAnalysis.__doc__
     )
     isct_phenotype_confirmed = models.CharField(
         "ISCT phenotype (CD73/CD90/CD105) confirmed",
@@ -266,7 +262,7 @@ class MscRoute(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
-#: Injections into a joint, a bone or a lesion are dosed in total cells, not per kg of body weight.
+# Injections into a joint, a bone or a lesion are dosed in total cells, not per kg of body weight.
 LOCAL_ROUTES = frozenset({MscRoute.INTRA_ARTICULAR, MscRoute.INTRAOSSEOUS, MscRoute.INTRALESIONAL})
 
 

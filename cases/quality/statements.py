@@ -14,20 +14,29 @@ ITEM_RECORDS = {
     ChecklistItem.ADVERSE_EVENTS: lambda r: r.events,
     ChecklistItem.STOPPED_THERAPIES: lambda r: r.courses,
     ChecklistItem.FLARES: lambda r: [*(e for e in r.events if e.is_flare), *r.courses],
-    ChecklistItem.PROVIDER_COMMUNICATION: lambda r: [*r.administrations, *r.courses],
+    ChecklistItem.PROVIDER_COMMUNICATION: lambda r: r.administrations,
     ChecklistItem.CONFOUNDERS: lambda r: r.courses,
     ChecklistItem.COST: lambda r: r.administrations,
     ChecklistItem.OUTCOME_SOURCES: lambda r: r.assessments,
 }
+#: Items that read only a few fields of an administration: an edit of its dose or time leaves
+#: their answers standing. Every other item covers whole records (their revision).
+ITEM_FIELDS = {
+    ChecklistItem.PROVIDER_COMMUNICATION: ("team_informed_before",),
+    ChecklistItem.COST: ("cost_amount", "cost_currency", "paid_by"),
+}
 
 
-def record_key(record):
+def record_key(record, fields=None):
+    if fields:
+        return f"{record._meta.model_name}:{record.pk}=" + "|".join(str(getattr(record, f)) for f in fields)
     return f"{record._meta.model_name}:{record.pk}.{record.version}"
 
 
 def signature(records, item):
-    """The item's records as a statement covers them: 'kind:id.revision', sorted, space-separated."""
-    keys = {record_key(r) for r in ITEM_RECORDS[item](records)}
+    """The item's records as a statement covers them ('kind:id.revision', or 'kind:id=values' of
+    the fields the item reads), sorted, space-separated."""
+    keys = {record_key(r, ITEM_FIELDS.get(item)) for r in ITEM_RECORDS[item](records)}
     return " ".join(sorted(keys))
 
 

@@ -224,3 +224,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Audit trail: history is read-only for everyone; reverting from the admin is switched off.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
+# The safety checklist asks who decided a stop and whether the team knew only for stops from this
+# many days before the first MSC onwards (stops years earlier are history, not the MSC story).
+REGISTRY_STOP_WINDOW_DAYS_BEFORE_MSC = int(os.environ.get("REGISTRY_STOP_WINDOW_DAYS_BEFORE_MSC", "183"))

@@ -49,6 +49,9 @@ def draw_msc(generator, case, currency, follow_up_days):
                 donor_type=rng.choice(donors),
                 harvest_procedure=harvest,
                 preparation_country=meta[3],
+                certificate_of_analysis="yes"
+                if regulated
+                else pick(rng, [("unknown", 45), ("verbal_claim", 35), ("no", 15), ("yes", 5)]),
                 passage_number=rng.randint(2, 6) if rng.random() < 0.3 else None,
                 viability_percent=dec2(rng.uniform(85, 99)) if rng.random() < 0.3 else None,
                 isct_phenotype_confirmed=pick(rng, [("unknown", 70), ("yes", 25), ("no", 5)]),
@@ -97,7 +100,10 @@ def draw_msc(generator, case, currency, follow_up_days):
             cost_amount=dec2(rng.uniform(cost_low, cost_high)) if rng.random() < 0.8 else None,
             cost_currency=currency,
             paid_by=pick(rng, [("family", 80), ("charity", 8), ("insurance", 2), ("unknown", 10)]),
-            team_informed_before=pick(rng, [("no", 50), ("yes", 30), ("unknown", 20)]),
+            # The first administration agrees with the case on whether the team knew before MSC.
+            team_informed_before=case.patient.team_knew_before_msc or "unknown"
+            if seq == 1
+            else pick(rng, [("no", 50), ("yes", 30), ("unknown", 20)]),
             abstracted_from=SYNTHETIC,
             version=1,
         )

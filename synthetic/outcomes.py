@@ -95,6 +95,7 @@ def draw_events(generator, case, administrations, withdrawn, follow_up_days):
             description=rng.choice(["polyarticular flare", "disease flare", "flare with fever and rash"]),
             category="disease_flare",
             ctcae_grade=grade,
+            flare_severity={2: "moderate", 3: "severe", 4: "severe"}[grade],
             required_hospitalisation=grade >= 3 and rng.random() < 0.6,
             life_threatening=grade == 4,
             attribution=pick(rng, [("unrelated", 40), ("unlikely", 40), ("not_assessed", 20)]),

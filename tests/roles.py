@@ -23,10 +23,11 @@ from tests.factories import (
 PASSWORD = "synthetic-password-123"
 
 # What a case, a product and an adverse event state so that their checklist items are complete.
-COMPLETE_CASE_FACTS = {"provider_communicated_with_team": "no"}
+COMPLETE_CASE_FACTS = {"provider_communicated_with_team": "no", "team_knew_before_msc": "no"}
 COMPLETE_PRODUCT_FACTS = {
     "tissue_source": "umbilical_cord",
     "donor_type": "allogeneic_unrelated",
+    "certificate_of_analysis": "yes",
     "passage_number": 3,
     "viability_percent": 95,
     "isct_phenotype_confirmed": "yes",
@@ -99,7 +100,8 @@ def registry_admin(db):
 
 @pytest.fixture
 def case_a(centre_a, clinician):
-    """A draft case of centre A entered by the clinician, with one record of each kind, and a
+    """A draft case of centre A entered by the clinician, with one record of each kind (two
+    assessments: a baseline and one after MSC), and a
     complete safety-reporting checklist (so it can be submitted): values where the records hold
     them, an explicit 'unknown' or 'none' for the rest."""
     patient = PatientFactory(centre=centre_a, study_id="SYN-A-0001", created_by=clinician, **COMPLETE_CASE_FACTS)
@@ -109,6 +111,9 @@ def case_a(centre_a, clinician):
     MedicationCourseFactory(patient=patient)
     AdverseEventFactory(
         patient=patient, administration=administration, onset_days_from_first_msc=1, **COMPLETE_EVENT_FACTS
+    )
+    AssessmentFactory(
+        patient=patient, timepoint="before_msc", patient_global=9, patient_global_source="family_reported"
     )
     AssessmentFactory(
         patient=patient,

@@ -66,7 +66,7 @@ def break_cost(case):
 
 
 def break_outcome_sources(case):
-    assessment = case.assessments.get()
+    assessment = case.assessments.get(timepoint="after_msc")
     assessment.patient_global_source = ""
     assessment.save()
     return "who observed patient global"
@@ -117,15 +117,17 @@ def test_records_complete_items_without_statements(case_a):
     course.stop_decided_by, course.is_confounder = "family", True
     course.team_knew_before_stop, course.team_learned_after_stop = "unknown", "unknown"
     course.save()
-    AdverseEventFactory(
+    flare = AdverseEventFactory(
         patient=case_a,
         category="disease_flare",
-        ctcae_grade=2,
+        ctcae_grade=None,
+        flare_severity="moderate",
         attribution="unlikely",
         outcome="recovered",
         onset_days_from_first_msc=30,
         description="synthetic flare",
     )
+    flare.preceding_withdrawals.add(course)
     case_a.total_cost_amount, case_a.total_cost_currency, case_a.paid_out_of_pocket = 20000, "USD", "yes"
     case_a.save()
     assert all(i.complete for i in items(case_a).values())

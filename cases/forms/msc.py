@@ -50,6 +50,7 @@ class MscProductForm(PatientRecordForm):
             "harvest_procedure",
             "preparation_country",
             "passage_number",
+            "certificate_of_analysis",
             "viability_percent",
             "isct_phenotype_confirmed",
             "sterility_tested",
@@ -89,6 +90,7 @@ class MscProductForm(PatientRecordForm):
             ),
             Fieldset(
                 "Characterisation",
+                "certificate_of_analysis",
                 "passage_number",
                 "viability_percent",
                 "isct_phenotype_confirmed",

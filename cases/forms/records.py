@@ -95,6 +95,7 @@ class AdverseEventForm(PatientRecordForm):
             "preceding_withdrawals",
             *timing_fields("onset"),
             "ctcae_grade",
+            "flare_severity",
             "resulted_in_death",
             "life_threatening",
             "required_hospitalisation",
@@ -142,7 +143,7 @@ class AdverseEventForm(PatientRecordForm):
             ),
             Fieldset("Attribution", "attribution", "attributed_by", "attribution_note"),
             Fieldset("Course", "action_taken", "outcome", "duration_days", "treatment"),
-            Fieldset("For a flare", "preceding_withdrawals"),
+            Fieldset("For a flare", "flare_severity", "preceding_withdrawals"),
             source(),
         )
 

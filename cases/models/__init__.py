@@ -2,10 +2,29 @@
 
 from .assessment import Assessment, JadasVariant, Timepoint
 from .common import RecordSource, TimingPrecision, ValueSource, YesNoUnknown
-from .events import ActionTaken, AdverseEvent, AttributedBy, Attribution, EventCategory, Outcome, ReportedBy
+from .events import (
+    ActionTaken,
+    AdverseEvent,
+    AttributedBy,
+    Attribution,
+    EventCategory,
+    FlareSeverity,
+    Outcome,
+    ReportedBy,
+)
 from .exports import ExportFormat, ExportLog, ExportVariant
 from .medication import Drug, DrugClass, MedicationCourse, ReasonStopped, RelationToMsc, StopDecidedBy
-from .msc import DonorType, MscAdministration, MscProduct, MscProvider, MscRoute, PaidBy, TissueSource, dose_per_kg
+from .msc import (
+    CertificateOfAnalysis,
+    DonorType,
+    MscAdministration,
+    MscProduct,
+    MscProvider,
+    MscRoute,
+    PaidBy,
+    TissueSource,
+    dose_per_kg,
+)
 from .patient import Diagnosis, FundingSource, JiaCategory, Patient, PreviousDiagnosis, ReviewStatus, Sex
 from .quality import ChecklistItem, ChecklistStatement, DiscrepancyAcknowledgement, Statement
 from .review import (
@@ -19,10 +38,12 @@ from .review import (
 )
 
 __all__ = [
+    "CertificateOfAnalysis",
     "ChecklistItem",
     "ChecklistStatement",
     "DiscrepancyAcknowledgement",
     "ExportFormat",
+    "FlareSeverity",
     "ExportLog",
     "ExportVariant",
     "Statement",

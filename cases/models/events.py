@@ -81,6 +81,15 @@ class ReportedBy(models.TextChoices):
     MSC_PROVIDER = "msc_provider", "MSC provider"
 
 
+class FlareSeverity(models.TextChoices):
+    """A flare is graded on the disease's own flare scale, summarised as mild, moderate or severe (not CTCAE)."""
+
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    SEVERE = "severe", "Severe"
+    UNKNOWN = "unknown", "Unknown"
+
+
 class AdverseEventQuerySet(ClinicalQuerySet):
     def serious(self):
         return self.filter(AdverseEvent.SERIOUS_CONDITION)
@@ -107,6 +116,13 @@ class AdverseEvent(Withdrawable, Versioned, OnsetTiming, Abstracted):
         blank=True,
         validators=between(1, 5, "CTCAE grade"),
         help_text="1 mild, 2 moderate, 3 severe, 4 life-threatening, 5 death; blank if not graded.",
+    )
+    flare_severity = models.CharField(
+        "flare severity",
+        max_length=8,
+        choices=FlareSeverity.choices,
+        blank=True,
+        help_text="For a disease flare: mild, moderate or severe on the disease's own flare scale.",
     )
     # ICH E2A seriousness criteria: the event is serious when any one is met.
     resulted_in_death = models.BooleanField(default=False)
@@ -164,6 +180,11 @@ class AdverseEvent(Withdrawable, Versioned, OnsetTiming, Abstracted):
                 violation_error_message="A grade 5 event is a death: outcome fatal and 'resulted in death' ticked.",
             ),
             models.CheckConstraint(
+                condition=Q(flare_severity="") | Q(category="disease_flare"),
+                name="flare_severity_only_for_flares",
+                violation_error_message="Only a disease flare has a flare severity.",
+            ),
+            models.CheckConstraint(
                 condition=Q(resulted_in_death=False) | Q(outcome="fatal"),
                 name="death_has_fatal_outcome",
                 violation_error_message="An event that resulted in death must have the outcome 'fatal'.",
@@ -197,6 +218,8 @@ class AdverseEvent(Withdrawable, Versioned, OnsetTiming, Abstracted):
             errors["ctcae_grade"] = "Grade 5 means death: set the outcome to fatal and tick 'resulted in death'."
         elif self.resulted_in_death and self.outcome != Outcome.FATAL:
             errors["outcome"] = "An event that resulted in death must have the outcome 'fatal'."
+        if self.flare_severity and self.category != EventCategory.DISEASE_FLARE:
+            errors["flare_severity"] = "Only a disease flare has a flare severity: clear it or choose 'Disease flare'."
         if self.administration_id and self.patient_id and self.administration.product.patient_id != self.patient_id:
             errors["administration"] = "This administration belongs to another case."
         if errors:

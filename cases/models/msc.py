@@ -170,6 +170,15 @@ class RegulatoryStatus(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+class CertificateOfAnalysis(models.TextChoices):
+    """Whether one was obtained: passage, viability, phenotype and sterility are asked only if so."""
+
+    YES = "yes", "Yes, a certificate was obtained"
+    VERBAL_CLAIM = "verbal_claim", "Verbal claim only"
+    NO = "no", "No"
+    UNKNOWN = "unknown", "Unknown"
+
+
 class MscProduct(Withdrawable, Versioned, Abstracted):
     """A cell product as prepared; its administrations are recorded separately."""
 
@@ -198,6 +207,9 @@ class MscProduct(Withdrawable, Versioned, Abstracted):
         blank=True,
         validators=between(0, 100, "Viability"),
         help_text="0-100 %.",
+    )
+    certificate_of_analysis = models.CharField(
+        max_length=12, choices=CertificateOfAnalysis.choices, blank=True, help_text=CertificateOfAnalysis.__doc__
     )
     isct_phenotype_confirmed = models.CharField(
         "ISCT phenotype (CD73/CD90/CD105) confirmed",
@@ -235,12 +247,17 @@ class MscRoute(models.TextChoices):
     INTRAVENOUS = "intravenous", "Intravenous"
     INTRA_ARTICULAR = "intra_articular", "Intra-articular"
     INTRAOSSEOUS = "intraosseous", "Intraosseous"
+    INTRALESIONAL = "intralesional", "Intralesional"
     INTRANASAL = "intranasal", "Intranasal"
     LYMPH_NODE = "lymph_node", "Lymph node"
     INTRAMUSCULAR = "intramuscular", "Intramuscular"
     INTRATHECAL = "intrathecal", "Intrathecal"
     OTHER = "other", "Other"
     UNKNOWN = "unknown", "Unknown"
+
+
+# Injections into a joint, a bone or a lesion are dosed in total cells, not per kg of body weight.
+LOCAL_ROUTES = frozenset({MscRoute.INTRA_ARTICULAR, MscRoute.INTRAOSSEOUS, MscRoute.INTRALESIONAL})
 
 
 class PaidBy(models.TextChoices):
@@ -374,6 +391,11 @@ class MscAdministration(Withdrawable, Versioned, PointTiming, Abstracted):
         """The dose to report: computed when possible, otherwise as the source reported it."""
         computed = self.computed_dose_millions_per_kg
         return computed if computed is not None else self.reported_dose_millions_per_kg
+
+    @property
+    def dosed_per_kg(self):
+        """Whether a dose per kg is expected: systemic routes only; a local injection is dosed in total cells."""
+        return self.route not in LOCAL_ROUTES
 
     @property
     def dose_disagrees(self):

@@ -48,6 +48,12 @@ class ChecklistStatement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     stated_at = models.DateTimeField(auto_now=True)
+    covers = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="The item's records (kind, id and revision) when it was stated: an 'unknown' stands only while "
+        "they are unchanged, so a record added or edited later is asked about again.",
+    )
 
     objects = ClinicalQuerySet.as_manager()
     history = audit_history()
@@ -66,6 +72,13 @@ class ChecklistStatement(models.Model):
 
     def __str__(self):
         return f"{self.get_item_display()}: {self.get_statement_display()}"
+
+    def save(self, *args, **kwargs):
+        """Stating (or stating again) answers for the item's records as they are now."""
+        from ..quality.statements import current_signature
+
+        self.covers = current_signature(self.patient_id, self.item)
+        super().save(*args, **kwargs)
 
     @property
     def case(self):

@@ -69,7 +69,8 @@ def dose_disagrees(case):
     "An administration gives cells but no dose per kg and no weight, while another administration "
     "of the case reports a dose per kg for a number of cells, which implies the weight (cells ÷ "
     "dose). At that weight the missing dose would be as shown; check it against the source, which "
-    "may report a different dose (e.g. a summary table).",
+    "may report a different dose (e.g. a summary table). Local injections (into a joint, a bone or a "
+    "lesion) are dosed in total cells, so no dose per kg is implied for them.",
 )
 def dose_implied(case):
     implied = [
@@ -80,7 +81,7 @@ def dose_implied(case):
     if not implied:
         return
     for a in case.administrations:
-        if a.cells_millions is None or a.dose_millions_per_kg is not None:
+        if a.cells_millions is None or a.dose_millions_per_kg is not None or not a.dosed_per_kg:
             continue
         source, weight = min(implied, key=lambda pair: abs(pair[0].sequence - a.sequence))
         yield (

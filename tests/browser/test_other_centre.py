@@ -15,7 +15,7 @@ def test_clinician_of_another_centre_gets_404_and_never_sees_the_case_listed(
     own_case = PatientFactory(centre=centre_b, study_id="SYN-B-0001", created_by=other_clinician)
     workflow.submit(case_a, clinician)  # would show under "Cases waiting for review" if it leaked
     case_url = f"{live_server.url}/cases/{case_a.pk}/"
-    assessment = case_a.assessments.get()
+    assessment = case_a.assessments.get(timepoint="after_msc")
 
     login(other_clinician.username, PASSWORD)
     for url in (

@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 
+from cases.audit import history_writing_bulk
 from cases.kinds import CASE_MODELS
 from cases.models import (
     AdverseEvent,
@@ -30,6 +31,7 @@ from cases.models import (
     Patient,
     PreviousDiagnosis,
 )
+from cases.quality.statements import current_signature
 from registry.models import Centre
 
 CENTRE_CODE = "WONG2021"
@@ -69,6 +71,16 @@ def record_initial_history(centre):
     MscProvider.history.bulk_history_create(list(providers), default_change_reason="Loaded from the published series.")
 
 
+def cover_loaded_statements(centre):
+    """The fixture's statements answer for the records loaded with them (loaddata skips the
+    statement's own save, which records what it covers). Their history is written next, with it."""
+    statements = list(ChecklistStatement.objects.filter(patient__centre=centre, covers=""))
+    for statement in statements:
+        statement.covers = current_signature(statement.patient_id, statement.item)
+    with history_writing_bulk():
+        ChecklistStatement.objects.bulk_update(statements, ["covers"])
+
+
 class Command(BaseCommand):
     help = "Load the published Wong 2021 case series (centre WONG2021) unless its cases are already loaded."
 
@@ -101,6 +113,7 @@ class Command(BaseCommand):
             with override_settings(SIMPLE_HISTORY_ENABLED=False):
                 call_command("loaddata", fixture, verbosity=0)
             centre = Centre.objects.get(code=CENTRE_CODE)
+            cover_loaded_statements(centre)
             record_initial_history(centre)
         counts = {
             "cases": Patient.objects.filter(centre=centre).count(),

@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def records_of(case):
-    return {slug: kind.model.objects.filter(**{kind.case_path: case}).get() for slug, kind in RECORD_KINDS.items()}
+    """One record of each kind of the case."""
+    return {slug: kind.model.objects.filter(**{kind.case_path: case}).first() for slug, kind in RECORD_KINDS.items()}
 
 
 @pytest.mark.parametrize("model", CLINICAL_MODELS, ids=lambda m: m._meta.model_name)

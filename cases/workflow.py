@@ -18,6 +18,7 @@ from .models import (
 )
 from .quality import discrepancies
 from .quality.checklist import missing_for_submission
+from .quality.consent import consent_basis_missing
 
 
 class WorkflowError(Exception):
@@ -58,6 +59,9 @@ def submit(patient, user, open_discrepancies_confirmed=False):
     settles them), but only when the person submitting has seen them and says so."""
     if not can_submit(patient, user):
         raise WorkflowError("Only a draft case can be submitted for review.")
+    no_basis = consent_basis_missing(patient)
+    if no_basis:
+        raise WorkflowError(no_basis)
     missing = missing_for_submission(patient)
     if missing:
         raise WorkflowError("The safety-reporting checklist is not complete. Still missing: " + " | ".join(missing))

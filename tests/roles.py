@@ -11,6 +11,7 @@ from registry import roles
 from tests.factories import (
     AdverseEventFactory,
     AssessmentFactory,
+    ConsentFactory,
     CentreFactory,
     MedicationCourseFactory,
     MscAdministrationFactory,
@@ -112,6 +113,7 @@ def case_a(centre_a, clinician):
         patient_global=7,
         patient_global_source="family_reported",
     )
+    ConsentFactory(patient=patient)
     state_unknown(patient, "stopped_therapies", "flares", "cost")
     state_none(patient, "confounders")
     return patient

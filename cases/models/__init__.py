@@ -2,6 +2,7 @@
 
 from .assessment import Assessment, JadasVariant, Timepoint
 from .common import RecordSource, TimingPrecision, ValueSource, YesNoUnknown
+from .consent import Consent, ConsentKind, WithdrawalScope
 from .events import ActionTaken, AdverseEvent, AttributedBy, Attribution, EventCategory, Outcome, ReportedBy
 from .exports import ExportFormat, ExportLog, ExportVariant
 from .medication import Drug, DrugClass, MedicationCourse, ReasonStopped, RelationToMsc, StopDecidedBy
@@ -20,6 +21,9 @@ from .review import (
 
 __all__ = [
     "ChecklistItem",
+    "Consent",
+    "ConsentKind",
+    "WithdrawalScope",
     "ChecklistStatement",
     "DiscrepancyAcknowledgement",
     "ExportFormat",

@@ -11,8 +11,8 @@ from registry import roles
 from tests.factories import (
     AdverseEventFactory,
     AssessmentFactory,
-    ConsentFactory,
     CentreFactory,
+    ConsentFactory,
     MedicationCourseFactory,
     MscAdministrationFactory,
     MscProductFactory,

@@ -238,6 +238,9 @@ def build_sheets():
         patient_path="patient",
         order_by=("patient__centre__code", "patient__study_id", "kind", "form_version", "id"),
     )
+    # A withdrawal's scope means nothing without its date (a constraint ties them): both travel in
+    # the identifiable variant only, like every date.
+    consents.column("What the withdrawal covers").identifying = True
 
     statement_fields = {f.name: f for f in ChecklistStatement._meta.concrete_fields}
     statements = Sheet(

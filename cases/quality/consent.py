@@ -54,16 +54,20 @@ class MajorityDue:
 def consent_at_majority_due(cases, within_days=365, today=None):
     """The cases (a Patient queryset) without a consent-at-majority record whose patient is 18, or will
     be within `within_days`, by the age derived from the registry's dated records; then, apart, the
-    number of such cases whose age today cannot be derived. One query per kind of dated record."""
+    number of such cases whose age today cannot be derived. Two queries, whatever the number of cases."""
     today = today or timezone.localdate()
     waiting = cases.exclude(consents__in=Consent.objects.filter(kind=ConsentKind.CONSENT_AT_MAJORITY)).order_by()
     ids = waiting.values("pk")
     dated = {}
-    for model, patient_field, date_field, age_field in DATED_AGES:
-        rows = model.objects.filter(**{f"{patient_field}__in": ids, f"{date_field}__isnull": False})
-        rows = rows.filter(**{f"{age_field}__isnull": False}).values_list(patient_field, date_field, age_field)
-        for patient_id, day, age in rows:
-            dated.setdefault(patient_id, []).append((day, age))
+    parts = [
+        model.objects.filter(**{f"{patient_field}__in": ids, f"{date_field}__isnull": False})
+        .filter(**{f"{age_field}__isnull": False})
+        .values_list(patient_field, date_field, age_field)
+        .order_by()
+        for model, patient_field, date_field, age_field in DATED_AGES
+    ]
+    for patient_id, day, age in parts[0].union(*parts[1:], all=True):  # one query for every kind
+        dated.setdefault(patient_id, []).append((day, age))
     due, unknown = [], 0
     for patient in waiting.select_related("centre"):
         age = age_today(dated.get(patient.pk, []), today)

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from .models import (
     AdverseEvent,
     Assessment,
+    Consent,
     DataQuery,
     DataQueryMessage,
     MedicationCourse,
@@ -125,6 +126,7 @@ def case_history(patient):
         MscProduct: rows(MscProduct, patient_id=patient.pk),
         AdverseEvent: rows(AdverseEvent, patient_id=patient.pk),
         Assessment: rows(Assessment, patient_id=patient.pk),
+        Consent: rows(Consent, patient_id=patient.pk),
         DataQuery: rows(DataQuery, patient_id=patient.pk),
         ReviewEvent: rows(ReviewEvent, patient_id=patient.pk),
     }

@@ -18,6 +18,7 @@ from .models import (
 )
 from .quality import discrepancies
 from .quality.checklist import missing_for_submission
+from .quality.consent import consent_basis_missing
 
 
 class WorkflowError(Exception):
@@ -55,12 +56,16 @@ def _set_status(patient, status):
 @transaction.atomic
 def submit(patient, user, open_discrepancies_confirmed=False):
     """Send a draft for review. A case may go with open data-quality discrepancies (the reviewer
-    settles them), but only when the person submitting has seen them and says so."""
+    settles them), but only when the person submitting has seen them and says so. It may not go without a
+    consent basis (cases.models.consent): the registry holds no case without one."""
     if not can_submit(patient, user):
         raise WorkflowError("Only a draft case can be submitted for review.")
     missing = missing_for_submission(patient)
     if missing:
         raise WorkflowError("The safety-reporting checklist is not complete. Still missing: " + " | ".join(missing))
+    no_basis = consent_basis_missing(patient)
+    if no_basis:
+        raise WorkflowError(no_basis)
     open_discrepancies = discrepancies.open_discrepancies(patient)
     if open_discrepancies and not open_discrepancies_confirmed:
         raise UnconfirmedDiscrepancies(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from cases.models import Patient, PreviousDiagnosis
 
+from .consent import consent_stream, draw_consents
 from .medications import draw_medications
 from .msc import draw_msc
 from .outcomes import draw_assessments, draw_events
@@ -43,6 +44,7 @@ class Case:
     administrations: list = field(default_factory=list)  # (product index, MscAdministration)
     events: list = field(default_factory=list)  # (AdverseEvent, administration index or None, [medication index])
     assessments: list = field(default_factory=list)
+    consents: list = field(default_factory=list)
 
 
 class CaseGenerator:
@@ -50,6 +52,7 @@ class CaseGenerator:
 
     def __init__(self, seed, centre, providers):
         self.rng = random.Random(seed)
+        self.consent_rng = consent_stream(seed)  # its own stream: the main draws stay as they were
         self.centre = centre
         self.providers = providers
 
@@ -145,6 +148,7 @@ class CaseGenerator:
         administrations = draw_msc(self, case, currency, follow_up_days)
         draw_events(self, case, administrations, withdrawn, follow_up_days)
         draw_assessments(self, case, diagnosis, kind, follow_up_days)
+        draw_consents(self.consent_rng, case, msc_age)
 
         costs = [a.cost_amount for _, a in case.administrations if a.cost_amount is not None]
         if costs and rng.random() < 0.85:

@@ -8,6 +8,8 @@ from django.contrib.auth import get_user_model
 from cases.models import (
     AdverseEvent,
     Assessment,
+    Consent,
+    ConsentKind,
     Diagnosis,
     EventCategory,
     MedicationCourse,
@@ -137,4 +139,17 @@ class AssessmentFactory(factory.django.DjangoModelFactory):
     patient = factory.SubFactory(PatientFactory)
     timepoint = Timepoint.BEFORE_MSC
     age_years = Decimal("12.9")
+    abstracted_from = RecordSource.SYNTHETIC
+
+
+class ConsentFactory(factory.django.DjangoModelFactory):
+    """The parents' permission covering registry data and sharing: a consent basis."""
+
+    class Meta:
+        model = Consent
+
+    patient = factory.SubFactory(PatientFactory)
+    kind = ConsentKind.PARENTAL_PERMISSION
+    form_version = "Synthetic permission v1"
+    covers_sharing = True
     abstracted_from = RecordSource.SYNTHETIC

@@ -12,6 +12,7 @@ from tests.factories import (
     AdverseEventFactory,
     AssessmentFactory,
     CentreFactory,
+    ConsentFactory,
     MedicationCourseFactory,
     MscAdministrationFactory,
     MscProductFactory,
@@ -122,6 +123,7 @@ def case_a(centre_a, clinician):
         patient_global=7,
         patient_global_source="family_reported",
     )
+    ConsentFactory(patient=patient)
     state_unknown(patient, "stopped_therapies", "flares", "cost")
     state_none(patient, "confounders")
     return patient

@@ -4,6 +4,7 @@ so they differ by design). The checklist statements travel too, so a re-imported
 complete can still be submitted."""
 
 import io
+from datetime import date
 from decimal import Decimal
 
 import openpyxl
@@ -16,6 +17,7 @@ from cases.models import (
     AdverseEvent,
     Assessment,
     ChecklistStatement,
+    Consent,
     MedicationCourse,
     MscAdministration,
     MscProduct,
@@ -28,6 +30,7 @@ from cases.spreadsheets import ExportOptions, export_registry, import_file
 from tests.factories import (
     AdverseEventFactory,
     AssessmentFactory,
+    ConsentFactory,
     MedicationCourseFactory,
     MscAdministrationFactory,
     MscProductFactory,
@@ -37,6 +40,7 @@ from tests.factories import (
 
 CLINICAL = [
     ChecklistStatement,
+    Consent,
     AdverseEvent,
     MscAdministration,
     MscProduct,
@@ -61,6 +65,14 @@ def synthetic_cases(centre, count=3):
         AssessmentFactory(patient=patient, days_from_first_msc=-10)
         ChecklistStatement.objects.create(patient=patient, item="cost", statement="unknown", note="=not asked")
         ChecklistStatement.objects.create(patient=patient, item="confounders", statement="none")
+        ConsentFactory(patient=patient, date=date(2023, 5, n + 1), covers_contact=True)
+        ConsentFactory(
+            patient=patient,
+            kind="child_assent",
+            form_version="Assent v2",
+            consent_withdrawn_on=date(2024, 1, n + 1),
+            withdrawal_scope="contact",  # no longer to be contacted: the case stays in exports
+        )
 
 
 def workbook(user, **options):
@@ -108,6 +120,11 @@ def test_export_import_export_gives_the_same_workbook(whole_registry, registry_a
         assert before[name] == after[name], name
     assert len(before["Patients"]) == 1 + 3 + 3
     assert len(before["Checklist statements"]) == 1 + ChecklistStatement.objects.count()
+    assert len(before["Consent"]) == 1 + Consent.objects.count() == 1 + 3 * 2 + 3 * 2
+    withdrawn_on = before["Consent"][0].index("Consent withdrawn on") if identifiable else None
+    assert identifiable == ("Consent withdrawn on" in before["Consent"][0])
+    if identifiable:
+        assert {row[withdrawn_on] for row in before["Consent"][1:]} >= {"2024-01-01", "2024-01-03"}
 
 
 def test_reimporting_an_export_changes_nothing(whole_registry, registry_admin):

@@ -13,6 +13,7 @@ from cases.audit import history_writing_bulk
 from cases.models import (
     AdverseEvent,
     Assessment,
+    Consent,
     MedicationCourse,
     MscAdministration,
     MscProduct,
@@ -32,6 +33,7 @@ CHILDREN = {
     MscAdministration: "product__patient",
     AdverseEvent: "patient",
     Assessment: "patient",
+    Consent: "patient",
 }
 IDS = {"id", "centre", "patient", "product", "administration", "provider"}
 
@@ -75,6 +77,27 @@ def test_same_seed_same_data_other_seed_other_data():
     assert first == second
     assert first != other
     assert first["patients"][0][0] == "SYN-000001"
+
+
+@pytest.mark.django_db
+def test_consents_come_from_their_own_stream_so_the_other_draws_of_a_seed_are_unchanged(monkeypatch):
+    generate(15, seed=42, centre_code="SYN-C1")
+    monkeypatch.setattr("synthetic.cases.draw_consents", lambda rng, case, msc_age: None)
+    generate(15, seed=42, centre_code="SYN-C2")
+    with_consent, without = (snapshot(Centre.objects.get(code=c)) for c in ("SYN-C1", "SYN-C2"))
+    assert with_consent.pop("Consent") and without.pop("Consent") == []
+    assert with_consent == without
+
+
+@pytest.mark.django_db
+def test_every_synthetic_case_has_parental_permission_some_assent_and_a_few_withdrawals():
+    result = generate(300, seed=11, centre_code="SYN-CONSENT")
+    consents = Consent.objects.filter(patient__centre=result.centre)
+    permissions = consents.filter(kind="parental_permission")
+    assert permissions.values("patient").distinct().count() == 300 == permissions.count()
+    assert 30 < consents.filter(kind="child_assent").count() < 300
+    assert 0 < permissions.filter(consent_withdrawn_on__isnull=False).count() < 30
+    assert result.records["consents"] == consents.count()
 
 
 @pytest.mark.django_db

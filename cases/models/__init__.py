@@ -2,6 +2,7 @@
 
 from .assessment import Assessment, JadasVariant, Timepoint
 from .common import RecordSource, TimingPrecision, ValueSource, YesNoUnknown
+from .consent import Consent, ConsentKind, WithdrawalScope
 from .events import (
     ActionTaken,
     AdverseEvent,
@@ -40,6 +41,9 @@ from .review import (
 __all__ = [
     "CertificateOfAnalysis",
     "ChecklistItem",
+    "Consent",
+    "ConsentKind",
+    "WithdrawalScope",
     "ChecklistStatement",
     "DiscrepancyAcknowledgement",
     "ExportFormat",

@@ -10,7 +10,7 @@ row; here each sheet is one `.values_list()` query iterated in chunks and writte
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..models import ExportFormat, ExportLog, ExportVariant, Patient
+from ..models import Consent, ExportFormat, ExportLog, ExportVariant, Patient
 from .writers import WRITERS
 
 
@@ -31,6 +31,11 @@ class ExportOptions:
     def __post_init__(self):
         if self.patients is None:
             self.patients = Patient.objects.visible_to(self.user)
+        # A case whose consent to sharing was withdrawn stays out of every export from the withdrawal on;
+        # its records and audit history stay in the registry. About says how many were left out.
+        withdrawn = self.patients.filter(pk__in=Consent.objects.stopping_exports().values("patient_id"))
+        self.consent_withdrawn_count = withdrawn.count()
+        self.patients = self.patients.exclude(pk__in=withdrawn.values("pk"))
 
     @property
     def variant(self):

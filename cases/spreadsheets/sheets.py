@@ -7,6 +7,7 @@ from ..models import (
     AdverseEvent,
     Assessment,
     ChecklistStatement,
+    Consent,
     DataQuery,
     MedicationCourse,
     MscAdministration,
@@ -229,6 +230,18 @@ def build_sheets():
     )
     assessments.timings = with_timings(Assessment, assessments.columns, ("", "time"))
 
+    consents = Sheet(
+        "Consent",
+        Consent,
+        [*case_keys("patient"), *model_columns(Consent, skip=("patient",), first=("kind", "form_version"))],
+        key=["Centre", "Study ID", "Kind", "Form version"],
+        patient_path="patient",
+        order_by=("patient__centre__code", "patient__study_id", "kind", "form_version", "id"),
+    )
+    # A withdrawal's scope means nothing without its date (a constraint ties them): both travel in
+    # the identifiable variant only, like every date.
+    consents.column("What the withdrawal covers").identifying = True
+
     statement_fields = {f.name: f for f in ChecklistStatement._meta.concrete_fields}
     statements = Sheet(
         "Checklist statements",
@@ -269,7 +282,18 @@ def build_sheets():
     )
     queries.columns[5].kind = "text"  # a timestamp of the review, not a clinical date
     queries.columns[5].identifying = False
-    sheets = [patient, previous, medications, providers, products, administrations, events, assessments, statements]
+    sheets = [
+        patient,
+        previous,
+        medications,
+        providers,
+        products,
+        administrations,
+        events,
+        assessments,
+        consents,
+        statements,
+    ]
     for sheet in sheets:
         headers = [c.header for c in sheet.columns]
         assert len(headers) == len(set(headers)), f"duplicate headers in {sheet.name}"

@@ -54,6 +54,11 @@ def about_rows(options, counts, started):
     yield ["Variant", ExportVariant(options.variant).label]
     yield ["Free text included", "Yes" if options.include_free_text else "No"]
     yield ["Filters", json.dumps(options.filters, sort_keys=True) if options.filters else "none (every visible case)"]
+    yield [
+        "Cases left out: consent withdrawn",
+        f"{getattr(options, 'consent_withdrawn_count', 0)} (a case whose family or patient withdrew consent to "
+        "sharing its data enters no export made from the withdrawal date on; its records and audit history are kept)",
+    ]
     for name, count in counts.items():
         yield [f"Rows: {name}", count]
 

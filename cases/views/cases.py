@@ -18,6 +18,7 @@ from ..history import case_history
 from ..models import AdverseEvent, DataQuery, DataQueryMessage, Patient, ReviewEvent, ReviewStatus
 from ..quality import discrepancies
 from ..quality.checklist import checklist, checklists
+from ..quality.consent import consent_at_majority_due, consent_basis_missing
 from ..reports import figures
 from .mixins import AuditedFormMixin, CaseMixin, RemovalMixin
 
@@ -32,7 +33,11 @@ def dashboard(request):
     completeness = checklists(Patient.objects.filter(pk__in={p.pk for p in my_cases + awaiting_review}))
     for p in my_cases + awaiting_review:
         p.checklist = completeness.get(p.pk)
+    majority_due, majority_age_unknown = consent_at_majority_due(Patient.objects.visible_to(user))
     context = {
+        "majority_due": majority_due[:20],
+        "majority_due_count": len(majority_due),
+        "majority_age_unknown": majority_age_unknown,
         "my_cases": my_cases,
         "case_count": cases.count(),
         "awaiting_review": awaiting_review,
@@ -78,6 +83,7 @@ def patient_detail(request, patient_pk):
         .prefetch_related(
             # The records, as the checklist, data-quality rules and timeline read them.
             *case_records.record_prefetches(),
+            "consents",
             Prefetch(
                 "data_queries",
                 queryset=DataQuery.objects.select_related("raised_by", "addressed_to").prefetch_related(
@@ -106,6 +112,7 @@ def patient_detail(request, patient_pk):
         "can_close": user.has_perm("cases.close_dataquery"),
         "open_queries": [q for q in patient.data_queries.all() if q.status != "closed"],
         "checklist": checklist(records),
+        "consent_basis_missing": consent_basis_missing(patient),
         "discrepancies": found,
         "open_discrepancies": [d for d in found if not d.is_acknowledged],
         "timeline": figures.case_timeline(records),

@@ -14,6 +14,7 @@ from .models import (
     Assessment,
     DataQuery,
     DataQueryMessage,
+    FollowUpStatus,
     MedicationCourse,
     MscAdministration,
     MscProduct,
@@ -125,6 +126,7 @@ def case_history(patient):
         MscProduct: rows(MscProduct, patient_id=patient.pk),
         AdverseEvent: rows(AdverseEvent, patient_id=patient.pk),
         Assessment: rows(Assessment, patient_id=patient.pk),
+        FollowUpStatus: rows(FollowUpStatus, patient_id=patient.pk),
         DataQuery: rows(DataQuery, patient_id=patient.pk),
         ReviewEvent: rows(ReviewEvent, patient_id=patient.pk),
     }

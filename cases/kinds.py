@@ -13,6 +13,7 @@ from django.urls import reverse
 from .models import (
     AdverseEvent,
     Assessment,
+    FollowUpStatus,
     MedicationCourse,
     MscAdministration,
     MscProduct,
@@ -65,6 +66,7 @@ RECORD_KINDS = {
         RecordKind("administration", MscAdministration, "MscAdministrationForm"),
         RecordKind("adverse-event", AdverseEvent, "AdverseEventForm"),
         RecordKind("assessment", Assessment, "AssessmentForm"),
+        RecordKind("vital-status", FollowUpStatus, "FollowUpStatusForm"),
     ]
 }
 

@@ -10,6 +10,7 @@ from cases.models import (
     Assessment,
     Diagnosis,
     EventCategory,
+    FollowUpStatus,
     MedicationCourse,
     MscAdministration,
     MscProduct,
@@ -21,6 +22,7 @@ from cases.models import (
     RelationToMsc,
     ReportedBy,
     Timepoint,
+    VitalStatus,
 )
 from cases.models import Drug as DrugChoice
 from registry.models import Centre
@@ -137,4 +139,13 @@ class AssessmentFactory(factory.django.DjangoModelFactory):
     patient = factory.SubFactory(PatientFactory)
     timepoint = Timepoint.BEFORE_MSC
     age_years = Decimal("12.9")
+    abstracted_from = RecordSource.SYNTHETIC
+
+
+class FollowUpStatusFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FollowUpStatus
+
+    patient = factory.SubFactory(PatientFactory)
+    status = VitalStatus.ALIVE
     abstracted_from = RecordSource.SYNTHETIC

@@ -12,6 +12,7 @@ from tests.factories import (
     AdverseEventFactory,
     AssessmentFactory,
     CentreFactory,
+    FollowUpStatusFactory,
     MedicationCourseFactory,
     MscAdministrationFactory,
     MscProductFactory,
@@ -112,6 +113,7 @@ def case_a(centre_a, clinician):
         patient_global=7,
         patient_global_source="family_reported",
     )
+    FollowUpStatusFactory(patient=patient, contact_age_years=Decimal("14.0"))
     state_unknown(patient, "stopped_therapies", "flares", "cost")
     state_none(patient, "confounders")
     return patient

@@ -4,12 +4,14 @@ machinery of `base`), the review workflow (`review`) and the checklist and data-
 `cases.kinds.RecordKind.form_name` names a record form in this namespace."""
 
 from .case import PatientForm
+from .follow_up import FollowUpStatusForm
 from .msc import MscAdministrationForm, MscProductForm, MscProviderForm
 from .records import AdverseEventForm, AssessmentForm, MedicationCourseForm, PreviousDiagnosisForm
 
 __all__ = [
     "AdverseEventForm",
     "AssessmentForm",
+    "FollowUpStatusForm",
     "MedicationCourseForm",
     "MscAdministrationForm",
     "MscProductForm",

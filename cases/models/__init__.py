@@ -4,6 +4,7 @@ from .assessment import Assessment, JadasVariant, Timepoint
 from .common import RecordSource, TimingPrecision, ValueSource, YesNoUnknown
 from .events import ActionTaken, AdverseEvent, AttributedBy, Attribution, EventCategory, Outcome, ReportedBy
 from .exports import ExportFormat, ExportLog, ExportVariant
+from .follow_up import FollowUpStatus, VitalStatus
 from .medication import Drug, DrugClass, MedicationCourse, ReasonStopped, RelationToMsc, StopDecidedBy
 from .msc import DonorType, MscAdministration, MscProduct, MscProvider, MscRoute, PaidBy, TissueSource, dose_per_kg
 from .patient import Diagnosis, FundingSource, JiaCategory, Patient, PreviousDiagnosis, ReviewStatus, Sex
@@ -44,6 +45,7 @@ __all__ = [
     "Drug",
     "DrugClass",
     "EventCategory",
+    "FollowUpStatus",
     "FundingSource",
     "JadasVariant",
     "JiaCategory",
@@ -66,6 +68,7 @@ __all__ = [
     "TimingPrecision",
     "TissueSource",
     "ValueSource",
+    "VitalStatus",
     "YesNoUnknown",
     "dose_per_kg",
 ]

@@ -109,6 +109,7 @@ def patient_detail(request, patient_pk):
         "discrepancies": found,
         "open_discrepancies": [d for d in found if not d.is_acknowledged],
         "timeline": figures.case_timeline(records),
+        "follow_up": records,
         "can_acknowledge": user.has_perm("cases.verify_patient"),
     }
     return render(request, "cases/patient_detail.html", context)

@@ -4,6 +4,7 @@ so they differ by design). The checklist statements travel too, so a re-imported
 complete can still be submitted."""
 
 import io
+from datetime import date
 from decimal import Decimal
 
 import openpyxl
@@ -16,6 +17,7 @@ from cases.models import (
     AdverseEvent,
     Assessment,
     ChecklistStatement,
+    FollowUpStatus,
     MedicationCourse,
     MscAdministration,
     MscProduct,
@@ -28,6 +30,7 @@ from cases.spreadsheets import ExportOptions, export_registry, import_file
 from tests.factories import (
     AdverseEventFactory,
     AssessmentFactory,
+    FollowUpStatusFactory,
     MedicationCourseFactory,
     MscAdministrationFactory,
     MscProductFactory,
@@ -37,6 +40,7 @@ from tests.factories import (
 
 CLINICAL = [
     ChecklistStatement,
+    FollowUpStatus,
     AdverseEvent,
     MscAdministration,
     MscProduct,
@@ -59,6 +63,16 @@ def synthetic_cases(centre, count=3):
         MedicationCourseFactory(patient=patient, note='=HYPERLINK("http://x")', frequency="+weekly")
         AdverseEventFactory(patient=patient, administration=first, description="@fever -3 days")
         AssessmentFactory(patient=patient, days_from_first_msc=-10)
+        FollowUpStatusFactory(patient=patient, contact_days_from_first_msc=365, contact_offset_unit="months")
+        FollowUpStatusFactory(
+            patient=patient,
+            status="died" if n == 0 else "lost",
+            contact_date=date(2024, 3, n + 1),
+            death_days_from_first_msc=400 if n == 0 else None,
+            cause_of_death="synthetic sepsis" if n == 0 else "",
+            death_relation_to_msc="unlikely" if n == 0 else "",
+            lost_reason="" if n == 0 else "=moved abroad",
+        )
         ChecklistStatement.objects.create(patient=patient, item="cost", statement="unknown", note="=not asked")
         ChecklistStatement.objects.create(patient=patient, item="confounders", statement="none")
 
@@ -108,6 +122,10 @@ def test_export_import_export_gives_the_same_workbook(whole_registry, registry_a
         assert before[name] == after[name], name
     assert len(before["Patients"]) == 1 + 3 + 3
     assert len(before["Checklist statements"]) == 1 + ChecklistStatement.objects.count()
+    assert len(before["Vital status"]) == 1 + FollowUpStatus.objects.count()
+    assert FollowUpStatus.objects.filter(status="died", cause_of_death__startswith="synthetic").count() == (
+        1 if identifiable else 0
+    )
 
 
 def test_reimporting_an_export_changes_nothing(whole_registry, registry_admin):

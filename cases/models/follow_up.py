@@ -43,7 +43,7 @@ class FollowUpStatus(Withdrawable, Versioned, ContactTiming, DeathTiming, Abstra
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="follow_up_statuses")
     status = models.CharField("vital status", max_length=20, choices=VitalStatus.choices)
-    cause_of_death = models.CharField(max_length=300, blank=True, help_text="Only when the patient died.")
+    cause_of_death = models.TextField(blank=True, help_text="Only when the patient died.")
     death_relation_to_msc = models.CharField(
         "relation of the death to MSC",
         max_length=16,
@@ -51,9 +51,8 @@ class FollowUpStatus(Withdrawable, Versioned, ContactTiming, DeathTiming, Abstra
         blank=True,
         help_text="Only when the patient died: how likely the MSC treatment caused the death.",
     )
-    lost_reason = models.CharField(
+    lost_reason = models.TextField(
         "reason lost to follow-up",
-        max_length=300,
         blank=True,
         help_text="Only when lost to follow-up, e.g. 'family moved abroad', 'stopped attending'.",
     )

@@ -8,6 +8,7 @@ from ..models import (
     Assessment,
     ChecklistStatement,
     DataQuery,
+    FollowUpStatus,
     MedicationCourse,
     MscAdministration,
     MscProduct,
@@ -229,6 +230,29 @@ def build_sheets():
     )
     assessments.timings = with_timings(Assessment, assessments.columns, ("", "time"))
 
+    statuses = Sheet(
+        "Vital status",
+        FollowUpStatus,
+        [*case_keys("patient"), *model_columns(FollowUpStatus, skip=("patient",), first=("status",))],
+        key=[
+            "Centre",
+            "Study ID",
+            "Vital status",
+            "Age at last contact (years)",
+            "Last contact: days from first MSC",
+        ],
+        patient_path="patient",
+        order_by=(
+            "patient__centre__code",
+            "patient__study_id",
+            "contact_days_from_first_msc",
+            "contact_age_years",
+            "status",
+            "id",
+        ),
+    )
+    statuses.timings = with_timings(FollowUpStatus, statuses.columns, ("contact", "last contact"), ("death", "death"))
+
     statement_fields = {f.name: f for f in ChecklistStatement._meta.concrete_fields}
     statements = Sheet(
         "Checklist statements",
@@ -269,7 +293,18 @@ def build_sheets():
     )
     queries.columns[5].kind = "text"  # a timestamp of the review, not a clinical date
     queries.columns[5].identifying = False
-    sheets = [patient, previous, medications, providers, products, administrations, events, assessments, statements]
+    sheets = [
+        patient,
+        previous,
+        medications,
+        providers,
+        products,
+        administrations,
+        events,
+        assessments,
+        statuses,
+        statements,
+    ]
     for sheet in sheets:
         headers = [c.header for c in sheet.columns]
         assert len(headers) == len(set(headers)), f"duplicate headers in {sheet.name}"

@@ -8,6 +8,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMix
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.generic import CreateView, DeleteView, UpdateView
 from django_filters.views import FilterView
 
@@ -19,6 +20,7 @@ from ..models import AdverseEvent, DataQuery, DataQueryMessage, Patient, ReviewE
 from ..quality import discrepancies
 from ..quality.checklist import checklist, checklists
 from ..reports import figures
+from ..reports.follow_up import overdue_by_centre
 from .mixins import AuditedFormMixin, CaseMixin, RemovalMixin
 
 
@@ -41,6 +43,7 @@ def dashboard(request):
         .addressed_to(user)
         .select_related("patient")
         .order_by("-raised_at")[:20],
+        "overdue_follow_up": overdue_by_centre(Patient.objects.visible_to(user), timezone.localdate()),
         "recent_events": AdverseEvent.objects.visible_to(user).select_related("patient").order_by("-id")[:10],
     }
     return render(request, "cases/dashboard.html", context)

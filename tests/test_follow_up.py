@@ -230,3 +230,22 @@ def test_a_clinician_records_a_death_from_the_case_page_and_sees_it_there(client
     page = client.get(case_a.get_absolute_url()).content.decode()
     assert f'id="vital-status-{status.pk}"' in page and "synthetic cause" in page
     assert "Last contact:\n  age 15 (death stated on the vital status)" in page
+
+
+@pytest.mark.django_db
+def test_the_data_dictionary_describes_the_vital_status_sheet_and_keeps_dates_to_the_identifiable_variant(
+    registry_admin,
+):
+    from cases.spreadsheets import ExportOptions
+    from cases.spreadsheets.workbook import dictionary_rows
+
+    def rows(identifiable):
+        options = ExportOptions(user=registry_admin, identifiable=identifiable, include_free_text=identifiable)
+        return {row[1]: row for row in dictionary_rows(options) if row[0] == "Vital status"}
+
+    full, deidentified = rows(True), rows(False)
+    assert full["Vital status"][5].startswith("Alive at last contact")
+    assert full["Last contact date"][7] == "identifiable variant only"
+    assert "Last contact date" not in deidentified and "Death date" not in deidentified
+    assert "Age at death (years)" in deidentified and "Relation of the death to MSC" in deidentified
+    assert "Cause of death" not in deidentified  # free text: only when asked for

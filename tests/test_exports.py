@@ -59,6 +59,7 @@ def test_workbook_has_every_sheet(case_a, reviewer):
         "MSC administrations",
         "Adverse events",
         "Assessments",
+        "Vital status",
         "Checklist statements",
         "Data queries",
         "Data dictionary",

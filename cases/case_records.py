@@ -7,12 +7,46 @@ MSC that every other time is read against, days and ages from it), each list onc
 those readers runs a query per case nor sorts the same records again.
 """
 
+from dataclasses import dataclass
+from datetime import date as Date
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
 from django.db.models import Prefetch, QuerySet
 
 from . import timing
-from .models import AdverseEvent, MscAdministration, MscProduct, Patient
+from .models import AdverseEvent, MscAdministration, MscProduct, Patient, VitalStatus
+from .models.common import DAYS_PER_YEAR
+
+#: Statuses that end follow-up: such a case is not overdue for contact.
+CLOSED_STATUSES = {VitalStatus.DIED, VitalStatus.CONSENT_WITHDRAWN, VitalStatus.TRANSFERRED, VitalStatus.LOST}
+
+
+@dataclass(frozen=True)
+class LastContact:
+    """When a case was last seen (or died), and how that is known."""
+
+    moment: timing.Moment
+    days: int | None  # from the first MSC administration
+    date: Date | None  # a calendar date, only when the record or the first MSC gives one
+    source: str  # in words: "stated on the vital status", "latest record: assessment ..."
+
+    def __str__(self):
+        return timing.describe(self.moment)
+
+
+def patient_years(days):
+    """Days of follow-up in years, to two decimals."""
+    return (Decimal(days) / DAYS_PER_YEAR).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def cohort_follow_up(cases):
+    """The cohort's follow-up: total patient-years over the cases whose follow-up is known, and how many
+    cases that covers and leaves out (a case without a first MSC or a time of last contact)."""
+    known = [c.follow_up_days for c in cases if c.follow_up_days is not None]
+    total = (sum(Decimal(d) for d in known) / DAYS_PER_YEAR).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return {"patient_years": total, "cases_known": len(known), "cases_unknown": len(cases) - len(known)}
 
 
 def record_prefetches():
@@ -24,6 +58,7 @@ def record_prefetches():
         "assessments",
         "checklist_statements",
         "acknowledgements",
+        "follow_up_statuses",
         Prefetch(
             "products",
             queryset=MscProduct.objects.select_related("provider").prefetch_related(
@@ -112,6 +147,87 @@ class CaseRecords:
     def acknowledgements(self):
         """{(rule code, record key): DiscrepancyAcknowledgement}."""
         return {(a.rule, a.record_key): a for a in self.patient.acknowledgements.all()}
+
+    @cached_property
+    def statuses(self):
+        """The vital statuses of the case, oldest first: by time of contact, a status without one read
+        as of the latest record (so after the timed ones), then in the order they were entered."""
+
+        def key(status):
+            days = self.days(status, "contact")
+            return (days is None, days or 0, status.pk or 0)
+
+        return sorted(self.patient.follow_up_statuses.all(), key=key)
+
+    @cached_property
+    def vital_status(self):
+        """The case's current vital status (the latest), or None when none is recorded."""
+        return self.statuses[-1] if self.statuses else None
+
+    @cached_property
+    def last_contact(self):
+        """When the case was last seen: the death, or the contact stated on the current vital status,
+        else derived from the latest timed record (and the age at last follow-up stated on the case).
+        None when nothing gives a time."""
+        status = self.vital_status
+        if status is not None:
+            for prefix, what in (("death", "death"), ("contact", "last contact")):
+                moment = timing.Moment.of(status, prefix)
+                if moment.is_known and (prefix == "contact" or status.died):
+                    return self._contact(moment, f"{what} stated on the vital status")
+        candidates = [(record, prefix) for record, prefix in self.timed()]
+        found = []
+        for record, prefix in candidates:
+            moment = timing.Moment.of(record, prefix)
+            if moment.is_known:
+                label = f"latest record: {record._meta.verbose_name} {record}"
+                found.append((self.days(record, prefix), moment.date, label, moment))
+        stated_age = self.patient.age_at_last_follow_up_years
+        if stated_age is not None:
+            moment = timing.Moment(age_years=stated_age, precision="year")
+            found.append((timing.days_from_first_msc(moment, self.anchor), None, "age at last follow-up", moment))
+        with_days = [item for item in found if item[0] is not None]
+        if with_days:
+            _, _, label, moment = max(with_days, key=lambda item: item[0])
+            return self._contact(moment, label)
+        dated = [item for item in found if item[1] is not None]
+        if dated:
+            _, _, label, moment = max(dated, key=lambda item: item[1])
+            return self._contact(moment, label)
+        return None
+
+    def _contact(self, moment, source):
+        days = timing.days_from_first_msc(moment, self.anchor)
+        when = moment.date
+        if when is None and days is not None and self.anchor is not None and self.anchor.date is not None:
+            when = self.anchor.date + timedelta(days=days - (self.anchor.days_from_first_msc or 0))
+        return LastContact(moment, days, when, source)
+
+    @cached_property
+    def follow_up_days(self):
+        """Days from the first MSC administration to the last contact or death; None when unknown."""
+        contact = self.last_contact
+        if self.anchor is None or contact is None or contact.days is None:
+            return None
+        return max(contact.days - (self.anchor.days_from_first_msc or 0), 0)
+
+    @property
+    def follow_up_years(self):
+        """Follow-up in years (two decimals), None when unknown."""
+        return None if self.follow_up_days is None else patient_years(self.follow_up_days)
+
+    @property
+    def follow_up_open(self):
+        """Whether the case is still followed (no vital status ending follow-up)."""
+        return self.vital_status is None or self.vital_status.status not in CLOSED_STATUSES
+
+    def days_without_contact(self, today):
+        """Days since the last contact, counted to `today`; None when its date is unknown (offsets
+        from a first MSC without a date give no date, and the registry does not guess one)."""
+        contact = self.last_contact
+        if contact is None or contact.date is None:
+            return None
+        return (today - contact.date).days
 
     def days(self, record, prefix=""):
         """Days from the first MSC to the record's time (its `prefix`_ fields), or None if unknown."""

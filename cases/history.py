@@ -15,6 +15,7 @@ from .models import (
     Consent,
     DataQuery,
     DataQueryMessage,
+    FollowUpStatus,
     MedicationCourse,
     MscAdministration,
     MscProduct,
@@ -127,6 +128,7 @@ def case_history(patient):
         AdverseEvent: rows(AdverseEvent, patient_id=patient.pk),
         Assessment: rows(Assessment, patient_id=patient.pk),
         Consent: rows(Consent, patient_id=patient.pk),
+        FollowUpStatus: rows(FollowUpStatus, patient_id=patient.pk),
         DataQuery: rows(DataQuery, patient_id=patient.pk),
         ReviewEvent: rows(ReviewEvent, patient_id=patient.pk),
     }

@@ -14,6 +14,7 @@ from .models import (
     AdverseEvent,
     Assessment,
     Consent,
+    FollowUpStatus,
     MedicationCourse,
     MscAdministration,
     MscProduct,
@@ -67,6 +68,7 @@ RECORD_KINDS = {
         RecordKind("adverse-event", AdverseEvent, "AdverseEventForm"),
         RecordKind("assessment", Assessment, "AssessmentForm"),
         RecordKind("consent", Consent, "ConsentForm"),
+        RecordKind("vital-status", FollowUpStatus, "FollowUpStatusForm"),
     ]
 }
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from cases.models import Patient, PreviousDiagnosis
 
 from .consent import consent_stream, draw_consents
+from .follow_up import draw_vital_status
 from .medications import draw_medications
 from .msc import draw_msc
 from .outcomes import draw_assessments, draw_events
@@ -45,12 +46,14 @@ class Case:
     events: list = field(default_factory=list)  # (AdverseEvent, administration index or None, [medication index])
     assessments: list = field(default_factory=list)
     consents: list = field(default_factory=list)
+    statuses: list = field(default_factory=list)  # vital statuses
 
 
 class CaseGenerator:
     """Draws case after case; holds the random source and the current case's age at its first MSC."""
 
     def __init__(self, seed, centre, providers):
+        self.seed = seed
         self.rng = random.Random(seed)
         self.consent_rng = consent_stream(seed)  # its own stream: the main draws stay as they were
         self.centre = centre
@@ -149,6 +152,7 @@ class CaseGenerator:
         draw_events(self, case, administrations, withdrawn, follow_up_days)
         draw_assessments(self, case, diagnosis, kind, follow_up_days)
         draw_consents(self.consent_rng, case, msc_age)
+        draw_vital_status(self, case, number, follow_up_days)
 
         costs = [a.cost_amount for _, a in case.administrations if a.cost_amount is not None]
         if costs and rng.random() < 0.85:

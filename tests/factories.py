@@ -12,6 +12,7 @@ from cases.models import (
     ConsentKind,
     Diagnosis,
     EventCategory,
+    FollowUpStatus,
     MedicationCourse,
     MscAdministration,
     MscProduct,
@@ -23,6 +24,7 @@ from cases.models import (
     RelationToMsc,
     ReportedBy,
     Timepoint,
+    VitalStatus,
 )
 from cases.models import Drug as DrugChoice
 from registry.models import Centre
@@ -152,4 +154,12 @@ class ConsentFactory(factory.django.DjangoModelFactory):
     kind = ConsentKind.PARENTAL_PERMISSION
     form_version = "Synthetic permission v1"
     covers_sharing = True
+
+
+class FollowUpStatusFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FollowUpStatus
+
+    patient = factory.SubFactory(PatientFactory)
+    status = VitalStatus.ALIVE
     abstracted_from = RecordSource.SYNTHETIC

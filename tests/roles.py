@@ -13,6 +13,7 @@ from tests.factories import (
     AssessmentFactory,
     CentreFactory,
     ConsentFactory,
+    FollowUpStatusFactory,
     MedicationCourseFactory,
     MscAdministrationFactory,
     MscProductFactory,
@@ -124,6 +125,7 @@ def case_a(centre_a, clinician):
         patient_global_source="family_reported",
     )
     ConsentFactory(patient=patient)
+    FollowUpStatusFactory(patient=patient, contact_age_years=Decimal("14.0"))
     state_unknown(patient, "stopped_therapies", "flares", "cost")
     state_none(patient, "confounders")
     return patient

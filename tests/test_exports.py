@@ -60,6 +60,7 @@ def test_workbook_has_every_sheet(case_a, reviewer):
         "Adverse events",
         "Assessments",
         "Consent",
+        "Vital status",
         "Checklist statements",
         "Data queries",
         "Data dictionary",

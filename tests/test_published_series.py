@@ -16,6 +16,7 @@ from cases.models import (
     AdverseEvent,
     Assessment,
     ChecklistStatement,
+    FollowUpStatus,
     MedicationCourse,
     MscAdministration,
     MscProduct,
@@ -28,7 +29,7 @@ from registry.models import Centre
 
 FIXTURE_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 RECORD_MODELS = [Patient, PreviousDiagnosis, MscProvider, MscProduct, MscAdministration, MedicationCourse]
-RECORD_MODELS += [AdverseEvent, Assessment]
+RECORD_MODELS += [AdverseEvent, Assessment, FollowUpStatus]
 
 
 @pytest.fixture
@@ -465,8 +466,27 @@ def test_loading_twice_creates_no_duplicates(published_series):
         "MedicationCourse": 32,
         "AdverseEvent": 7,
         "Assessment": 23,
+        "FollowUpStatus": 3,
     }
     assert AdverseEvent.preceding_withdrawals.through.objects.count() == 18
+
+
+def test_each_case_is_alive_at_the_last_contact_the_paper_reports_with_its_follow_up(published_series):
+    from cases.case_records import cohort_follow_up, records_of
+
+    statuses = {s.patient.study_id: s for s in FollowUpStatus.objects.filter(patient__centre__code="WONG2021")}
+    assert {k: (s.status, s.contact_age_years) for k, s in statuses.items()} == {
+        "WONG2021-1": ("alive", D("17.0")),
+        "WONG2021-2": ("alive", D("19.0")),
+        "WONG2021-3": ("alive", D("18.0")),
+    }
+    assert statuses["WONG2021-2"].get_contact_offset_unit_display() == "Months"
+    assert all(s.source_passage.startswith(f"Case {k[-1]}, paragraph") for k, s in statuses.items())
+    cases = records_of(Patient.objects.filter(centre__code="WONG2021").order_by("study_id"))
+    # Case 1: age 17 at last contact, 14 at first MSC (the table's age, see the README): 3 × 365.25 -> 1096 days.
+    # Case 2: 2 years stated, stored as 730 days. Case 3: age 18, 16 at first MSC: 730.5 -> 731 days.
+    assert [c.follow_up_days for c in cases] == [1096, 730, 731]
+    assert cohort_follow_up(cases)["patient_years"] == D("7.0")  # 2557 / 365.25
 
 
 # ---------------------------------------------------------------- the load_published_series command

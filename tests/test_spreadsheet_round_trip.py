@@ -18,6 +18,7 @@ from cases.models import (
     Assessment,
     ChecklistStatement,
     Consent,
+    FollowUpStatus,
     MedicationCourse,
     MscAdministration,
     MscProduct,
@@ -31,6 +32,7 @@ from tests.factories import (
     AdverseEventFactory,
     AssessmentFactory,
     ConsentFactory,
+    FollowUpStatusFactory,
     MedicationCourseFactory,
     MscAdministrationFactory,
     MscProductFactory,
@@ -41,6 +43,7 @@ from tests.factories import (
 CLINICAL = [
     ChecklistStatement,
     Consent,
+    FollowUpStatus,
     AdverseEvent,
     MscAdministration,
     MscProduct,
@@ -63,6 +66,16 @@ def synthetic_cases(centre, count=3):
         MedicationCourseFactory(patient=patient, note='=HYPERLINK("http://x")', frequency="+weekly")
         AdverseEventFactory(patient=patient, administration=first, description="@fever -3 days")
         AssessmentFactory(patient=patient, days_from_first_msc=-10)
+        FollowUpStatusFactory(patient=patient, contact_days_from_first_msc=365, contact_offset_unit="months")
+        FollowUpStatusFactory(
+            patient=patient,
+            status="died" if n == 0 else "lost",
+            contact_date=date(2024, 3, n + 1),
+            death_days_from_first_msc=400 if n == 0 else None,
+            cause_of_death="synthetic sepsis" if n == 0 else "",
+            death_relation_to_msc="unlikely" if n == 0 else "",
+            lost_reason="" if n == 0 else "=moved abroad",
+        )
         ChecklistStatement.objects.create(patient=patient, item="cost", statement="unknown", note="=not asked")
         ChecklistStatement.objects.create(patient=patient, item="confounders", statement="none")
         ConsentFactory(patient=patient, date=date(2023, 5, n + 1), covers_contact=True)
@@ -125,6 +138,10 @@ def test_export_import_export_gives_the_same_workbook(whole_registry, registry_a
     assert identifiable == ("Consent withdrawn on" in before["Consent"][0])
     if identifiable:
         assert {row[withdrawn_on] for row in before["Consent"][1:]} >= {"2024-01-01", "2024-01-03"}
+    assert len(before["Vital status"]) == 1 + FollowUpStatus.objects.count()
+    assert FollowUpStatus.objects.filter(status="died", cause_of_death__startswith="synthetic").count() == (
+        1 if identifiable else 0
+    )
 
 
 def test_reimporting_an_export_changes_nothing(whole_registry, registry_admin):

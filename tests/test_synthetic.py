@@ -14,6 +14,7 @@ from cases.models import (
     AdverseEvent,
     Assessment,
     Consent,
+    FollowUpStatus,
     MedicationCourse,
     MscAdministration,
     MscProduct,
@@ -34,6 +35,7 @@ CHILDREN = {
     AdverseEvent: "patient",
     Assessment: "patient",
     Consent: "patient",
+    FollowUpStatus: "patient",
 }
 IDS = {"id", "centre", "patient", "product", "administration", "provider"}
 
@@ -194,6 +196,13 @@ def test_counts_are_clinically_plausible():
     assert assessments.filter(timepoint="after_msc").count() > 300
     assert assessments.filter(patient_global_source="family_reported").exists()
     assert patients.filter(total_cost_amount__isnull=False).count() > 150
+
+    statuses = FollowUpStatus.objects.filter(patient__centre=result.centre)
+    assert statuses.count() == 300  # one each, at the end of follow-up
+    assert statuses.filter(status="alive").count() > 200  # most alive
+    assert 10 < statuses.filter(status="lost").count() < 60  # some lost to follow-up
+    assert statuses.exclude(lost_reason="").count() == statuses.filter(status="lost").count()
+    assert statuses.filter(status="died").count() < 10  # deaths rare
 
 
 @pytest.mark.django_db

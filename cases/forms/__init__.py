@@ -5,6 +5,7 @@ machinery of `base`), the review workflow (`review`) and the checklist and data-
 
 from .case import PatientForm
 from .consent import ConsentForm
+from .follow_up import FollowUpStatusForm
 from .msc import MscAdministrationForm, MscProductForm, MscProviderForm
 from .records import AdverseEventForm, AssessmentForm, MedicationCourseForm, PreviousDiagnosisForm
 
@@ -12,6 +13,7 @@ __all__ = [
     "AdverseEventForm",
     "AssessmentForm",
     "ConsentForm",
+    "FollowUpStatusForm",
     "MedicationCourseForm",
     "MscAdministrationForm",
     "MscProductForm",

@@ -14,6 +14,7 @@ from .events import (
     ReportedBy,
 )
 from .exports import ExportFormat, ExportLog, ExportVariant
+from .follow_up import FollowUpStatus, VitalStatus
 from .medication import Drug, DrugClass, MedicationCourse, ReasonStopped, RelationToMsc, StopDecidedBy
 from .msc import (
     CertificateOfAnalysis,
@@ -69,6 +70,7 @@ __all__ = [
     "Drug",
     "DrugClass",
     "EventCategory",
+    "FollowUpStatus",
     "FundingSource",
     "JadasVariant",
     "JiaCategory",
@@ -91,6 +93,7 @@ __all__ = [
     "TimingPrecision",
     "TissueSource",
     "ValueSource",
+    "VitalStatus",
     "YesNoUnknown",
     "dose_per_kg",
 ]

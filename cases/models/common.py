@@ -298,6 +298,8 @@ StartTiming = timing("start", "start")
 StopTiming = timing("stop", "stop")
 LearnedTiming = timing("learned", "team learning of the stop")
 PointTiming = timing("", "time")
+ContactTiming = timing("contact", "last contact")
+DeathTiming = timing("death", "death")
 
 
 def timing_checks(model, *prefixes):

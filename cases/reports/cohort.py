@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from ..case_records import records_of
+from ..case_records import cohort_follow_up, records_of
 from ..models import MscRoute
 from .summary import ROUTE_SHORT, short_diagnosis, source_text
 
@@ -65,4 +65,5 @@ def cohort_numbers(cases):
         "cost_median": statistics.median(costs) if costs else None,
         "cost_min": min(costs) if costs else None,
         "cost_max": max(costs) if costs else None,
+        "follow_up": cohort_follow_up(cases),
     }

@@ -9,6 +9,7 @@ from ..models import (
     ChecklistStatement,
     Consent,
     DataQuery,
+    FollowUpStatus,
     MedicationCourse,
     MscAdministration,
     MscProduct,
@@ -241,6 +242,28 @@ def build_sheets():
     # A withdrawal's scope means nothing without its date (a constraint ties them): both travel in
     # the identifiable variant only, like every date.
     consents.column("What the withdrawal covers").identifying = True
+    statuses = Sheet(
+        "Vital status",
+        FollowUpStatus,
+        [*case_keys("patient"), *model_columns(FollowUpStatus, skip=("patient",), first=("status",))],
+        key=[
+            "Centre",
+            "Study ID",
+            "Vital status",
+            "Age at last contact (years)",
+            "Last contact: days from first MSC",
+        ],
+        patient_path="patient",
+        order_by=(
+            "patient__centre__code",
+            "patient__study_id",
+            "contact_days_from_first_msc",
+            "contact_age_years",
+            "status",
+            "id",
+        ),
+    )
+    statuses.timings = with_timings(FollowUpStatus, statuses.columns, ("contact", "last contact"), ("death", "death"))
 
     statement_fields = {f.name: f for f in ChecklistStatement._meta.concrete_fields}
     statements = Sheet(
@@ -292,6 +315,7 @@ def build_sheets():
         events,
         assessments,
         consents,
+        statuses,
         statements,
     ]
     for sheet in sheets:

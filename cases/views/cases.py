@@ -8,6 +8,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMix
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.generic import CreateView, DeleteView, UpdateView
 from django_filters.views import FilterView
 
@@ -20,6 +21,7 @@ from ..quality import discrepancies
 from ..quality.checklist import checklist, checklists
 from ..quality.consent import consent_at_majority_due, consent_basis_missing
 from ..reports import figures
+from ..reports.follow_up import overdue_by_centre
 from .mixins import AuditedFormMixin, CaseMixin, RemovalMixin
 
 
@@ -46,6 +48,7 @@ def dashboard(request):
         .addressed_to(user)
         .select_related("patient")
         .order_by("-raised_at")[:20],
+        "overdue_follow_up": overdue_by_centre(Patient.objects.visible_to(user), timezone.localdate()),
         "recent_events": AdverseEvent.objects.visible_to(user).select_related("patient").order_by("-id")[:10],
     }
     return render(request, "cases/dashboard.html", context)
@@ -116,6 +119,7 @@ def patient_detail(request, patient_pk):
         "discrepancies": found,
         "open_discrepancies": [d for d in found if not d.is_acknowledged],
         "timeline": figures.case_timeline(records),
+        "follow_up": records,
         "can_acknowledge": user.has_perm("cases.verify_patient"),
     }
     return render(request, "cases/patient_detail.html", context)

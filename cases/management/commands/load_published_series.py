@@ -25,6 +25,7 @@ from cases.models import (
     Assessment,
     ChecklistStatement,
     DiscrepancyAcknowledgement,
+    FollowUpStatus,
     MedicationCourse,
     MscAdministration,
     MscProvider,
@@ -122,6 +123,7 @@ class Command(BaseCommand):
             "MSC administrations": MscAdministration.objects.filter(product__patient__centre=centre).count(),
             "adverse events": AdverseEvent.objects.filter(patient__centre=centre).count(),
             "assessments": Assessment.objects.filter(patient__centre=centre).count(),
+            "vital statuses": FollowUpStatus.objects.filter(patient__centre=centre).count(),
         }
         summary = ", ".join(f"{n} {what}" for what, n in counts.items())
         self.stdout.write(self.style.SUCCESS(f"Loaded the published series into centre {centre}: {summary}."))

@@ -2,6 +2,7 @@
 acknowledgement; check_data_quality on synthetic cases and on the published series."""
 
 from collections import Counter
+from datetime import timedelta
 from decimal import Decimal as D
 from io import StringIO
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
+from django.utils import timezone
 
 from cases.models import DiscrepancyAcknowledgement, Patient
 from cases.quality import discrepancies
@@ -17,6 +19,7 @@ from cases.quality.rules import RULES, RULES_BY_CODE
 from tests.factories import (
     AdverseEventFactory,
     AssessmentFactory,
+    FollowUpStatusFactory,
     MedicationCourseFactory,
     MscAdministrationFactory,
     MscProductFactory,
@@ -164,6 +167,10 @@ def trigger_stop_known_without_provider_contact(p):
     )
 
 
+def trigger_last_contact_over_a_year(p):
+    FollowUpStatusFactory(patient=p, contact_date=timezone.localdate() - timedelta(days=400))
+
+
 TRIGGERS = {
     f.__name__.removeprefix("trigger_"): f
     for f in [
@@ -186,6 +193,7 @@ TRIGGERS = {
         trigger_recovered_without_duration,
         trigger_total_cost_below_administrations,
         trigger_stop_known_without_provider_contact,
+        trigger_last_contact_over_a_year,
     ]
 }
 

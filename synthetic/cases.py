@@ -11,7 +11,7 @@ from cases.models import Patient, PreviousDiagnosis
 
 from .medications import draw_medications
 from .msc import draw_msc
-from .outcomes import draw_assessments, draw_events
+from .outcomes import draw_assessments, draw_events, serious_answer
 from .vocabulary import (
     CRITERIA,
     CRITERIA_ITEMS,
@@ -144,6 +144,7 @@ class CaseGenerator:
         withdrawn = draw_medications(self, case, kind, diagnosed)
         administrations = draw_msc(self, case, currency, follow_up_days)
         draw_events(self, case, administrations, withdrawn, follow_up_days)
+        patient.serious_adverse_events = serious_answer(case, number)
         draw_assessments(self, case, diagnosis, kind, follow_up_days)
 
         costs = [a.cost_amount for _, a in case.administrations if a.cost_amount is not None]

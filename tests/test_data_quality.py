@@ -164,6 +164,14 @@ def trigger_stop_known_without_provider_contact(p):
     )
 
 
+def trigger_serious_events_contradicted(p):
+    p.serious_adverse_events = "no"
+    p.save()
+    AdverseEventFactory(
+        patient=p, onset_days_from_first_msc=10, category="infection", ctcae_grade=3, required_hospitalisation=True
+    )
+
+
 TRIGGERS = {
     f.__name__.removeprefix("trigger_"): f
     for f in [
@@ -186,6 +194,7 @@ TRIGGERS = {
         trigger_recovered_without_duration,
         trigger_total_cost_below_administrations,
         trigger_stop_known_without_provider_contact,
+        trigger_serious_events_contradicted,
     ]
 }
 

@@ -13,7 +13,7 @@ from .consent import consent_stream, draw_consents
 from .follow_up import draw_vital_status
 from .medications import draw_medications
 from .msc import draw_msc
-from .outcomes import draw_assessments, draw_events
+from .outcomes import draw_assessments, draw_events, serious_answer
 from .vocabulary import (
     CRITERIA,
     CRITERIA_ITEMS,
@@ -150,6 +150,7 @@ class CaseGenerator:
         withdrawn = draw_medications(self, case, kind, diagnosed)
         administrations = draw_msc(self, case, currency, follow_up_days)
         draw_events(self, case, administrations, withdrawn, follow_up_days)
+        patient.serious_adverse_events = serious_answer(case, number)
         draw_assessments(self, case, diagnosis, kind, follow_up_days)
         draw_consents(self.consent_rng, case, msc_age)
         draw_vital_status(self, case, number, follow_up_days)

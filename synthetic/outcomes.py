@@ -117,6 +117,14 @@ def draw_events(generator, case, administrations, withdrawn, follow_up_days):
         case.events.append((adverse_event(generator, case, days, **values), after[-1] if after else None, links))
 
 
+def serious_answer(case, number):
+    """The case's 'any serious adverse event after MSC', as its generated events say; one case in ten
+    without a serious event answers 'unknown'. Derived rather than drawn, so a seed's other values stay."""
+    if any(e.is_serious and e.onset_days_from_first_msc >= 0 for e, _, _ in case.events):
+        return "yes"
+    return "unknown" if number % 10 == 0 else "no"
+
+
 def draw_assessments(generator, case, diagnosis, kind, follow_up_days):
     """Disease activity before MSC and at follow-up visits after it, with the source of each value."""
     rng = generator.rng

@@ -25,7 +25,11 @@ from tests.factories import (
 PASSWORD = "synthetic-password-123"
 
 # What a case, a product and an adverse event state so that their checklist items are complete.
-COMPLETE_CASE_FACTS = {"provider_communicated_with_team": "no", "team_knew_before_msc": "no"}
+COMPLETE_CASE_FACTS = {
+    "provider_communicated_with_team": "no",
+    "team_knew_before_msc": "no",
+    "serious_adverse_events": "no",
+}
 COMPLETE_PRODUCT_FACTS = {
     "tissue_source": "umbilical_cord",
     "donor_type": "allogeneic_unrelated",

@@ -217,3 +217,30 @@ def test_missing_administration_facts_link_to_the_administrations_form(case_a):
     assert item.link == reverse("cases:administration-update", args=[case_a.pk, administration.pk])
     assert item.link_text == "Complete administration #1"
     assert item.missing == ["administration #1: cells, dose per kg (or weight)"]
+
+
+def test_a_clinician_answers_whether_any_serious_adverse_event_occurred_on_the_case_form(client, clinician, case_a):
+    from tests.test_audit_trail import form_data
+
+    case_a.serious_adverse_events = ""
+    case_a.save()
+    client.force_login(clinician)
+    page = client.get(reverse("cases:patient-detail", args=[case_a.pk])).content.decode()
+    assert "whether any serious adverse event occurred" in page
+    url = reverse("cases:patient-update", args=[case_a.pk])
+    assert url in page  # the checklist links to the case's form
+    data = form_data(client, url)
+    response = client.post(url, {**data, "serious_adverse_events": "maybe"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["serious_adverse_events"]
+    case_a.refresh_from_db()
+    assert case_a.serious_adverse_events == ""
+
+    assert client.post(url, {**data, "serious_adverse_events": "no"}).status_code == 302
+    case_a.refresh_from_db()
+    assert case_a.serious_adverse_events == "no"
+    assert case_a.history.first().serious_adverse_events == "no"
+    assert items(case_a)["adverse_events"].complete
+    page = client.get(reverse("cases:patient-detail", args=[case_a.pk])).content.decode()
+    assert "Any serious adverse event after MSC" in page
+    assert "whether any serious adverse event occurred" not in page

@@ -324,3 +324,30 @@ def test_a_second_product_with_a_certificate_is_asked_for_its_preparation_facts(
     product = MscProductFactory(patient=case_a, **facts)
     MscAdministrationFactory(product=product, sequence=2, country="XX")
     assert "viability" in item(case_a, "administrations").missing_text
+
+
+# Whether any serious adverse event occurred: the case's explicit answer, not read from the records.
+
+
+@pytest.mark.parametrize("answer", ["no", "yes", "unknown"])
+def test_adverse_events_ask_the_case_whether_any_serious_event_occurred(answer, case_a):
+    case_a.serious_adverse_events = ""
+    case_a.save()
+    result = item(case_a, "adverse_events")
+    assert not result.complete
+    assert result.missing == ["whether any serious adverse event occurred"]
+    assert (result.link, result.link_text) == (case_a.get_edit_url(), "Edit case details")
+    case_a.serious_adverse_events = answer
+    case_a.save()
+    assert item(case_a, "adverse_events").complete
+
+
+def test_the_serious_event_question_comes_first_among_an_events_gaps(case_a):
+    case_a.serious_adverse_events = ""
+    case_a.save()
+    event = case_a.adverse_events.get()
+    event.ctcae_grade = None
+    event.save()
+    result = item(case_a, "adverse_events")
+    assert result.missing == ["whether any serious adverse event occurred", "synthetic flu-like symptoms: grade"]
+    assert result.link == case_a.get_edit_url()

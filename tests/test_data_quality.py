@@ -171,6 +171,14 @@ def trigger_last_contact_over_a_year(p):
     FollowUpStatusFactory(patient=p, contact_date=timezone.localdate() - timedelta(days=400))
 
 
+def trigger_serious_events_contradicted(p):
+    p.serious_adverse_events = "no"
+    p.save()
+    AdverseEventFactory(
+        patient=p, onset_days_from_first_msc=10, category="infection", ctcae_grade=3, required_hospitalisation=True
+    )
+
+
 TRIGGERS = {
     f.__name__.removeprefix("trigger_"): f
     for f in [
@@ -194,6 +202,7 @@ TRIGGERS = {
         trigger_total_cost_below_administrations,
         trigger_stop_known_without_provider_contact,
         trigger_last_contact_over_a_year,
+        trigger_serious_events_contradicted,
     ]
 }
 

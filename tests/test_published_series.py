@@ -130,6 +130,17 @@ def test_families_chose_msc_against_advice_and_providers_never_talked_to_the_tea
     assert case(2).conventional_therapy_refused_after_msc == "yes"
 
 
+def test_every_case_states_no_serious_adverse_event_with_the_discussions_sentence(published_series):
+    for n in (1, 2, 3):
+        p = case(n)
+        assert p.serious_adverse_events == "no"
+        assert (
+            "Discussion, paragraph 1: 'Fortunately, in this series, all the MSC transplants were well tolerated and "
+            "no patient had serious adverse effects such as infection, emboli, ectopic growth, or malignancy.'"
+        ) in p.source_passage
+        assert not p.adverse_events.serious().exists()
+
+
 def test_sold_car_and_remortgage_are_not_assigned_to_any_case(published_series):
     for n in (1, 2, 3):
         p = case(n)

@@ -174,3 +174,27 @@ def test_an_ongoing_course_is_no_stop(centre):
     patient.save()
     MedicationCourseFactory(patient=patient, is_ongoing=True, team_knew_before_stop="yes")
     assert not found(patient, "stop_known_without_provider_contact")
+
+
+SERIOUS_INFECTION = {"category": "infection", "ctcae_grade": 3, "required_hospitalisation": True}
+
+
+@pytest.mark.parametrize(
+    "answer, event, fires",
+    [
+        ("no", {**SERIOUS_INFECTION, "onset_days_from_first_msc": 10}, True),
+        ("no", {"category": "malignancy", "ctcae_grade": 3, "medically_important": True}, True),  # onset unknown
+        ("no", {"category": "disease_flare", "flare_severity": "severe", "required_hospitalisation": True}, True),
+        ("no", {**SERIOUS_INFECTION, "onset_days_from_first_msc": -30}, False),  # before the first MSC
+        ("no", {"category": "infection", "ctcae_grade": 2, "onset_days_from_first_msc": 10}, False),  # not serious
+        ("yes", {**SERIOUS_INFECTION, "onset_days_from_first_msc": 10}, False),
+        ("unknown", {**SERIOUS_INFECTION, "onset_days_from_first_msc": 10}, False),
+        ("", {**SERIOUS_INFECTION, "onset_days_from_first_msc": 10}, False),
+    ],
+)
+def test_a_serious_event_after_msc_contradicts_a_case_saying_none_occurred(answer, event, fires, centre):
+    patient = clean_case(centre)
+    patient.serious_adverse_events = answer
+    patient.save()
+    AdverseEventFactory(patient=patient, ctcae_grade=event.pop("ctcae_grade", None), **event)
+    assert bool(found(patient, "serious_events_contradicted")) is fires

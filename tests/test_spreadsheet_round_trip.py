@@ -153,6 +153,23 @@ def test_reimporting_an_export_changes_nothing(whole_registry, registry_admin):
     assert sum(m.history.count() for m in CLINICAL) == history_rows
 
 
+def test_the_serious_adverse_event_answer_is_exported_and_imported_back(whole_registry, registry_admin):
+    answers = {"SYN-RT-000": "yes", "SYN-RT-001": "unknown", "SYN-RT-002": ""}
+    for study_id, answer in answers.items():
+        patient = Patient.objects.get(study_id=study_id)
+        patient.serious_adverse_events = answer
+        patient.save()
+    data = workbook(registry_admin)
+    rows = sheets_of(data)["Patients"]
+    column = rows[0].index("Any serious adverse event after MSC")
+    assert sorted({str(row[column]) for row in rows[1:]}) == ["No", "None", "Unknown", "Yes"]
+    empty_registry()
+    report = import_file("registry.xlsx", data, registry_admin, dry_run=False)
+    assert report.problems == []
+    restored = dict(Patient.objects.values_list("study_id", "serious_adverse_events"))
+    assert restored == {**answers, "WONG2021-1": "no", "WONG2021-2": "no", "WONG2021-3": "no"}
+
+
 def test_csv_zip_round_trip_restores_formula_like_text_exactly(db, centre_a, registry_admin):
     synthetic_cases(centre_a, count=1)
     target = io.BytesIO()

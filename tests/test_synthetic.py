@@ -318,3 +318,22 @@ def test_the_generator_lives_outside_the_clinical_app():
             if any(module.split(".")[0] == "synthetic" for module in modules):
                 importers.append(f"{path.name}:{node.lineno}")
     assert importers == []
+
+
+@pytest.mark.django_db
+def test_each_case_answers_whether_a_serious_event_followed_msc_as_its_events_say():
+    from cases.quality import discrepancies
+
+    result = generate(120, seed=11, centre_code="SYN-SERIOUS")
+    patients = Patient.objects.filter(centre=result.centre)
+    serious = set(
+        AdverseEvent.objects.serious()
+        .filter(patient__centre=result.centre, onset_days_from_first_msc__gte=0)
+        .values_list("patient__study_id", flat=True)
+    )
+    answers = dict(patients.values_list("study_id", "serious_adverse_events"))
+    assert serious and {s for s, a in answers.items() if a == "yes"} == serious
+    assert {a for s, a in answers.items() if s not in serious} == {"no", "unknown"}
+    assert 0 < sum(a == "unknown" for a in answers.values()) < 0.2 * len(answers)
+    found = discrepancies.run(patients)
+    assert not [d for ds in found.values() for d in ds if d.rule.code == "serious_events_contradicted"]

@@ -48,6 +48,7 @@ class PatientForm(ClinicalForm):
             "provider_communicated_with_team",
             "conventional_therapy_refused_after_msc",
             "communication_notes",
+            "serious_adverse_events",
             "total_cost_amount",
             "total_cost_currency",
             "total_cost_estimated",
@@ -114,6 +115,7 @@ class PatientForm(ClinicalForm):
                 "conventional_therapy_refused_after_msc",
                 "communication_notes",
             ),
+            Fieldset("Safety after MSC", "serious_adverse_events"),
             Fieldset(
                 "Cost to the family",
                 "total_cost_amount",

@@ -76,6 +76,11 @@ class YesNoUnknown(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+def yes_no_unknown(verbose_name, **kwargs):
+    """A question that starts unanswered (blank): 'Unknown' is then an explicit answer, never a default."""
+    return models.CharField(verbose_name, max_length=8, choices=YesNoUnknown.choices, blank=True, default="", **kwargs)
+
+
 class TestResult(models.TextChoices):
     POSITIVE = "positive", "Positive"
     NEGATIVE = "negative", "Negative"

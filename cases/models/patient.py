@@ -24,6 +24,7 @@ from .common import (
     range_check,
     timing_checks,
     withdrawal_check,
+    yes_no_unknown,
 )
 
 
@@ -254,6 +255,13 @@ class Patient(Withdrawable, Versioned, Abstracted):
         default="",
     )
     communication_notes = models.TextField(blank=True)
+
+    serious_adverse_events = yes_no_unknown(
+        "any serious adverse event after MSC",
+        help_text="Serious as ICH E2A defines it: death, life-threatening, hospitalisation, disability, congenital "
+        "anomaly or medically important; the events of special interest after cell therapy (infection, "
+        "thromboembolism, ectopic tissue, malignancy) count when they are serious.",
+    )
 
     # What it cost the family, overall (per-administration costs sit on each administration).
     total_cost_amount = models.DecimalField(

@@ -147,7 +147,8 @@ def administrations(records):
 
 
 def adverse_events(records):
-    """A flare is graded on the disease's own flare scale (its severity), an adverse event by CTCAE."""
+    """A flare is graded on the disease's own flare scale (its severity), an adverse event by CTCAE. The
+    case says whether any serious adverse event occurred: a list of mild events does not say 'none was serious'."""
     missing, first = [], None
     for e in records.events:
         gaps = []
@@ -163,15 +164,16 @@ def adverse_events(records):
         if gaps:
             missing.append(f"{e.description[:40]}: {', '.join(gaps)}")
             first = first or e
+    link, link_text = "", ""
     if not records.events:
-        return (
-            ["no adverse event recorded, and no statement that none occurred during a stated follow-up"],
-            RECORD_KINDS["adverse-event"].url("create", records.patient),
-            "Add an adverse event",
-        )
-    if first is not None:
-        return missing, first.get_edit_url(), "Complete the adverse event"
-    return DONE
+        missing.append("no adverse event recorded, and no statement that none occurred during a stated follow-up")
+        link, link_text = RECORD_KINDS["adverse-event"].url("create", records.patient), "Add an adverse event"
+    elif first is not None:
+        link, link_text = first.get_edit_url(), "Complete the adverse event"
+    if not records.patient.serious_adverse_events:
+        missing.insert(0, "whether any serious adverse event occurred")
+        link, link_text = records.patient.get_edit_url(), "Edit case details"
+    return missing, link, link_text
 
 
 def stopped_therapies(records):

@@ -173,3 +173,26 @@ def stop_known_without_provider_contact(case):
         if c.was_stopped and c.stop_decided_by != StopDecidedBy.RHEUMATOLOGY_TEAM and _team_knew_of_stop(c):
             decided = f", decided by {c.get_stop_decided_by_display().lower()}" if c.stop_decided_by else ""
             yield c, f"{c}: stop known to the team{decided}, but the provider never communicated with the team"
+
+
+def serious_events_after_msc(case):
+    """The recorded events that meet an ICH E2A seriousness criterion, flares included, except those
+    known to have begun before the first MSC (an event whose onset cannot be placed may be after it)."""
+    serious = [(e, case.days(e, "onset")) for e in case.events if e.is_serious]
+    return [e for e, day in serious if day is None or day >= 0]
+
+
+@rule(
+    "serious_events_contradicted",
+    "Case says no serious adverse event, but one is recorded",
+    "The case answers 'no' to 'any serious adverse event after MSC', while an event recorded after MSC "
+    "meets an ICH E2A seriousness criterion (death, life-threatening, hospitalisation, disability, "
+    "congenital anomaly, medically important): the answer or the event's criteria are wrong. Events known "
+    "to have begun before the first MSC are not checked, nor are answers 'yes' or 'unknown': a 'yes' "
+    "without a serious event recorded may be an event not entered yet, and is not flagged.",
+)
+def serious_events_contradicted(case):
+    if case.patient.serious_adverse_events != YesNoUnknown.NO:
+        return
+    for e in serious_events_after_msc(case):
+        yield e, f"'{e.description[:60]}': serious, but the case says no serious adverse event occurred after MSC"

@@ -180,14 +180,15 @@ def test_clinician_enters_a_systemic_jia_case_with_msc_and_submits_it_for_review
     assert Assessment.objects.filter(patient=patient).count() == 2
 
     # The safety-reporting checklist: not complete yet, so the case cannot be submitted.
-    expect(page.get_by_role("heading", name="Safety-reporting checklist: 3/8 complete")).to_be_visible()
+    expect(page.get_by_role("heading", name="Safety-reporting checklist: 2/8 complete")).to_be_visible()
     page.get_by_role("button", name="Submit for review").click()
     expect(page.get_by_text(re.compile("checklist is not complete"))).to_be_visible()
     screenshot("checklist-incomplete")
-    # Whether the provider spoke to the team is a fact of the case: filled from the checklist's link.
+    # Whether the provider spoke to the team, and whether any serious adverse event followed MSC, are
+    # facts of the case: filled from the checklist's link.
     checklist = page.locator("#checklist-table")
     checklist.locator('tr[data-item="provider_communication"]').get_by_role("link", name="Edit case details").click()
-    fill_in(page, {"MSC provider communicated with the team": "No"})
+    fill_in(page, {"MSC provider communicated with the team": "No", "Any serious adverse event after MSC": "No"})
     page.get_by_role("button", name="Save case").click()
     # What the chart does not say is stated explicitly, item by item.
     for number, statement, note in (
@@ -201,6 +202,18 @@ def test_clinician_enters_a_systemic_jia_case_with_msc_and_submits_it_for_review
         page.get_by_role("button", name="Save statement").click()
         expect(page.get_by_role("status").filter(has_text="Checklist:")).to_be_visible()
     expect(page.get_by_role("heading", name="Safety-reporting checklist: 8/8 complete")).to_be_visible()
+
+    # The parents' permission is the consent basis without which no case is submitted.
+    add_record(
+        page,
+        "Add consent",
+        {
+            "Kind": "Parental permission",
+            "Form version": "Synthetic permission v1",
+            "Abstracted from": "Synthetic (generated, not a real patient)",
+        },
+        "Save consent",
+    )
 
     # The fever was entered without a time: an open data-quality discrepancy. Submitting without
     # saying so shows it; the clinician confirms having seen it and submits.

@@ -64,7 +64,7 @@ def test_cohort_figure_pairs_before_and_after_per_patient(
     expect(figure.locator("circle.point")).to_have_count(12)
     numbers = page.locator("#cohort-numbers")
     expect(numbers).to_contain_text("SLE: 1")
-    expect(page.locator("#stopped-without-team")).to_have_text("2 of 3 (67 %)")
+    expect(page.locator("#stopped-without-team")).to_have_text("3 of 3 (100 %)")
     expect(page.locator("#flares-after-withdrawal")).to_have_text("4")
     screenshot("cohort")
     # The case list's filters narrow the figure: JIA alone is one pair per panel.

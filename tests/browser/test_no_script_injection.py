@@ -81,6 +81,8 @@ def test_stored_script_payloads_are_shown_as_text_and_never_run(
     event.description = IMG
     event.treatment = SCRIPT
     event.save()
+    for statement in case_a.checklist_statements.all():
+        statement.save()  # the clinician states the unknowns again for the records as they now are
     workflow.submit(case_a, clinician)
     query = workflow.raise_query(case_a, reviewer, SCRIPT, record=medication)
     workflow.answer_query(query, clinician, IMG)

@@ -22,7 +22,7 @@ def test_query_answered_and_closed_then_reviewer_signs_and_the_case_locks(
     page.set_default_timeout(TIMEOUT_MS)
     workflow.submit(case_a, clinician)
     case_url = f"{live_server.url}/cases/{case_a.pk}/"
-    assessment = case_a.assessments.get()
+    assessment = case_a.assessments.get(timepoint="after_msc")
 
     # The reviewer raises a query on the case as a whole.
     login(reviewer.username, PASSWORD)

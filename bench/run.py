@@ -60,6 +60,8 @@ CLINICAL_TABLES = [
     "cases_dataquery",
     "cases_dataquerymessage",  # counted in the Data queries sheet
     "cases_checkliststatement",
+    "cases_consent",
+    "cases_followupstatus",
     "cases_discrepancyacknowledgement",  # read with the cases for the Summary table
 ]
 #: ... the lookup tables the sheets take names from (centre codes, usernames, funding labels), with
@@ -77,6 +79,8 @@ HISTORY_TABLES = [
     "cases_historicaladverseevent",
     "cases_historicalassessment",
     "cases_historicalcheckliststatement",
+    "cases_historicalconsent",
+    "cases_historicalfollowupstatus",
     "cases_historicaldataquery",
 ]
 TODO = "exports not yet implemented"

@@ -27,10 +27,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import Prefetch
 from scipy.stats import chi2
 
 from ..case_records import records_of
-from ..models import EventCategory
+from ..models import AdverseEvent, EventCategory, MscAdministration, MscProduct
 from ..models.common import DAYS_PER_YEAR
 from ..quality.checklist_items import stopped_around_msc
 
@@ -41,6 +42,23 @@ SPECIAL_INTEREST = [
     EventCategory.ECTOPIC_TISSUE,
     EventCategory.MALIGNANCY,
     EventCategory.MAS,
+]
+
+
+#: What the rates read: the timed records (for the last contact), the vital statuses, the products with
+#: their provider and administrations, and the events with the withdrawals they followed.
+SAFETY_PREFETCHES = [
+    "previous_diagnoses",
+    "medications",
+    "assessments",
+    "follow_up_statuses",
+    Prefetch("adverse_events", queryset=AdverseEvent.objects.prefetch_related("preceding_withdrawals")),
+    Prefetch(
+        "products",
+        queryset=MscProduct.objects.select_related("provider").prefetch_related(
+            Prefetch("administrations", queryset=MscAdministration.objects.order_by("sequence", "id"))
+        ),
+    ),
 ]
 
 
@@ -152,7 +170,7 @@ STRATA = [
 
 def safety_rates(cases):
     """The cohort's rates and the same rates per provider, product source and route (strata sorted by label)."""
-    cases = records_of(cases)
+    cases = records_of(cases, SAFETY_PREFETCHES)
     strata = []
     for dimension, label_of in STRATA:
         grouped = defaultdict(list)
@@ -177,7 +195,7 @@ def withdrawals_to_flare(cases):
     from its stop to the first flare recorded as following that withdrawal, censored at the end of
     follow-up; and how many such stops cannot be placed (stop time, flare onset or follow-up unknown)."""
     found, unknown = [], 0
-    for records in records_of(cases):
+    for records in records_of(cases, SAFETY_PREFETCHES):
         for course in records.courses:
             if not stopped_around_msc(records, course):
                 continue

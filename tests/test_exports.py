@@ -66,6 +66,7 @@ def test_workbook_has_every_sheet(case_a, reviewer):
         "Data dictionary",
         "Audit log",
         "Summary table",
+        "Safety rates",
         "About",
     ]
     summary = rows(workbook, "Summary table")
@@ -192,7 +193,7 @@ def test_audit_log_holds_the_history_of_exported_records(case_a, reviewer):
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv", "json"])
 def test_export_runs_a_fixed_number_of_queries(centre_a, reviewer, fmt, django_assert_max_num_queries):
-    budget = 40
+    budget = 45  # the derived Safety rates sheet reads the cases' records once: 9 queries, whatever the count
     make_cases(centre_a, 1)
     with django_assert_max_num_queries(budget):
         export_registry(io.BytesIO(), fmt, ExportOptions(user=reviewer))

@@ -129,7 +129,10 @@ def test_export_import_export_gives_the_same_workbook(whole_registry, registry_a
     second = workbook(registry_admin, **options)
     before, after = sheets_of(first), sheets_of(second)
     assert before.keys() == after.keys()
-    for name in before.keys() - COMPARED_APART:
+    # A de-identified export leaves dates out, so a last contact known only by its date is gone after the
+    # import and the derived Safety rates are read from what remains: compared in the identifiable variant.
+    apart = COMPARED_APART if identifiable else COMPARED_APART | {"Safety rates"}
+    for name in before.keys() - apart:
         assert before[name] == after[name], name
     assert len(before["Patients"]) == 1 + 3 + 3
     assert len(before["Checklist statements"]) == 1 + ChecklistStatement.objects.count()

@@ -4,7 +4,7 @@ columns    a column of a sheet, and the cells it writes (formula-safe)
 sheets     every sheet: its records, columns, natural key and row order
 rows       a data sheet's rows: one query, and a row plan made once per sheet
 audit      the Audit log sheet
-workbook   the sheets in workbook order, with the Data dictionary, Summary table and About
+workbook   the sheets in workbook order, with the Data dictionary, Summary table, Safety rates and About
 writers    XLSX, zipped CSV and JSON, streamed
 export     who may export what, and the export log
 widgets    import: a cell's text to a value and back, related records by natural key

@@ -24,7 +24,7 @@ from .sheets import SHEETS_BY_NAME
 MAX_BYTES = getattr(settings, "REGISTRY_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 MAX_ROWS = getattr(settings, "REGISTRY_IMPORT_MAX_ROWS", 100_000)
 MAX_COLUMNS = 200
-IGNORED_SHEETS = {"Data dictionary", "Audit log", "Summary table", "About", "Data queries"}
+IGNORED_SHEETS = {"Data dictionary", "Audit log", "Summary table", "Safety rates", "About", "Data queries"}
 #: What an XLSX workbook may unpack to, in all and per part: parsing takes about twice the unpacked
 #: size in memory, so an import of any file stays within a few hundred megabytes.
 MAX_INFLATED_BYTES = getattr(settings, "REGISTRY_IMPORT_MAX_INFLATED_BYTES", 64 * 1024 * 1024)

@@ -1,5 +1,5 @@
 """What the audit workbook holds, sheet by sheet, in order: the data sheets, the Data dictionary,
-the Audit log, the Summary table and About (written last, once the rows are counted)."""
+the Audit log, the Summary table, the Safety rates and About (written last, once the rows are counted)."""
 
 import json
 import tomllib
@@ -42,6 +42,10 @@ def dictionary_rows(options):
             )
             field_name = c.path or (c.derived_from or "")
             yield [sheet.name, c.header, field_name, kind, c.unit, c.allowed, c.meaning, where]
+    from ..reports.safety import RATE_DICTIONARY, RATE_HEADERS
+
+    for header, (kind, unit, meaning) in zip(RATE_HEADERS, RATE_DICTIONARY, strict=True):
+        yield ["Safety rates", header, "", f"{kind} (derived, export only)", unit, "", meaning, "every variant"]
 
 
 def about_rows(options, counts, started):
@@ -71,6 +75,15 @@ def summary_rows(options):
     yield from summary_table_rows(Patient.objects.visible_to(options.user).filter(pk__in=options.patients.values("pk")))
 
 
+def safety_rows(options):
+    """Event rates per 100 patient-years for the exported cases (cases.reports.safety), derived, never imported."""
+    from ..reports.safety import RATE_HEADERS, rate_rows, safety_rates
+
+    yield list(RATE_HEADERS)
+    cases = Patient.objects.visible_to(options.user).filter(pk__in=options.patients.values("pk"))
+    yield from rate_rows(safety_rates(cases.order_by("centre__code", "study_id")))
+
+
 def iter_sheets(options, csv_lines=False):
     """(sheet name, row iterator) for every sheet in workbook order; About last, once counts are known.
 
@@ -93,5 +106,6 @@ def iter_sheets(options, csv_lines=False):
     fast = csv_lines and connection.vendor == "postgresql" and isinstance(timezone.get_current_timezone(), ZoneInfo)
     yield "Audit log", counted("Audit log", audit_csv_lines(options) if fast else audit_rows(options))
     yield "Summary table", counted("Summary table", summary_rows(options))
+    yield "Safety rates", counted("Safety rates", safety_rows(options))
     yield "About", about_rows(options, counts, timezone.now())
     options.row_counts = counts

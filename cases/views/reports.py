@@ -7,8 +7,9 @@ from django.shortcuts import render
 from ..case_records import records_of
 from ..filters import PatientFilter
 from ..models import Patient
-from ..reports import figures, summary
+from ..reports import figures, safety, summary
 from ..reports.cohort import cohort_numbers
+from ..reports.flare_figure import flare_free_figure
 
 
 def filtered_cases(request):
@@ -31,10 +32,14 @@ def summary_table(request):
 @login_required
 def cohort(request):
     filterset, cases = filtered_cases(request)
+    flares = safety.time_to_flare(cases)
     context = {
         "filter": filterset,
         "numbers": cohort_numbers(cases),
         "figure": figures.cohort_figure(cases),
+        "safety": safety.safety_rates(cases),
+        "flares": flares,
+        "flare_figure": flare_free_figure(flares),
         "querystring": request.GET.urlencode(),
     }
     return render(request, "cases/cohort.html", context)

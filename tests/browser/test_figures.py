@@ -67,6 +67,17 @@ def test_cohort_figure_pairs_before_and_after_per_patient(
     expect(page.locator("#stopped-without-team")).to_have_text("3 of 3 (100 %)")
     expect(page.locator("#flares-after-withdrawal")).to_have_text("4")
     screenshot("cohort")
+    # Safety over time: 7 events in 7.00 patient-years; 13 stops around MSC placed in time, 11 followed by a
+    # linked flare (steps at days 7, 35 and 669) and 2 censored at day 245.
+    expect(page.locator("#safety-rates-table")).to_contain_text("All adverse events")
+    expect(page.locator("#safety-rates-table tbody tr").first).to_contain_text("40.20 to 206.02")
+    expect(page.locator("#time-to-flare-summary")).to_contain_text("13 therapies stopped around MSC")
+    curve = page.locator("svg.flare-free-figure")
+    expect(curve).to_be_visible()
+    expect(curve.locator("line.step.km")).to_have_count(4)
+    expect(curve.locator("line.mark.censored")).to_have_count(2)
+    curve.scroll_into_view_if_needed()
+    screenshot("cohort-safety")
     # The case list's filters narrow the figure: JIA alone is one pair per panel.
     page.goto(f"{live_server.url}/cohort/?diagnosis=jia")
     expect(page.locator("svg.cohort-figure line.pair")).to_have_count(2)

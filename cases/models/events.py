@@ -274,7 +274,9 @@ class AdverseEvent(Withdrawable, Versioned, OnsetTiming, Abstracted):
             errors["ctcae_grade"] = "Grade 5 means death: set the outcome to fatal and tick 'resulted in death'."
         elif self.resulted_in_death and self.outcome != Outcome.FATAL:
             errors["outcome"] = "An event that resulted in death must have the outcome 'fatal'."
-        if self.seriousness == Seriousness.SERIOUS and not self.is_serious:
+        if self._state.adding and not self.seriousness:
+            errors["seriousness"] = "Answer whether the event is serious: serious, not serious or unknown."
+        elif self.seriousness == Seriousness.SERIOUS and not self.is_serious:
             errors["seriousness"] = "A serious event names its ICH E2A criteria: tick at least one below."
         elif self.is_serious and self.seriousness != Seriousness.SERIOUS:
             errors["seriousness"] = "A criterion below is ticked, so the event is serious: answer 'Serious'."

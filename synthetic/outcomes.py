@@ -5,7 +5,6 @@ from cases.models import AdverseEvent, Assessment
 from .medications import restarted_course
 from .vocabulary import REACTIONS, SYNTHETIC, dec1, pick
 
-
 SERIOUSNESS_CRITERIA = (
     "resulted_in_death",
     "life_threatening",

@@ -143,9 +143,7 @@ class AdverseEventFactory(factory.django.DjangoModelFactory):
     reported_by = ReportedBy.FAMILY
     # Answered from the criteria the test ticks, as a reviewer would: serious exactly when one is met.
     seriousness = factory.LazyAttribute(
-        lambda e: "serious"
-        if any(getattr(e, name, False) for name in SERIOUSNESS_CRITERIA)
-        else "not_serious"
+        lambda e: "serious" if any(getattr(e, name, False) for name in SERIOUSNESS_CRITERIA) else "not_serious"
     )
     abstracted_from = RecordSource.SYNTHETIC
 

@@ -225,7 +225,9 @@ def test_checklist_statements_of_a_case_in_another_centre_are_refused(case_a, ce
     assert not case_a.checklist_statements.filter(item="outcome_sources").exists()
 
 
-EVENTS = "Centre,Study ID,Description,Category,Reported by,Age at onset (years),Onset: days from first MSC,Seriousness\n"
+EVENTS = (
+    "Centre,Study ID,Description,Category,Reported by,Age at onset (years),Onset: days from first MSC,Seriousness\n"
+)
 
 
 def test_an_imported_event_must_answer_its_seriousness(case_a, registry_admin):

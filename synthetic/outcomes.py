@@ -5,11 +5,32 @@ from cases.models import AdverseEvent, Assessment
 from .medications import restarted_course
 from .vocabulary import REACTIONS, SYNTHETIC, dec1, pick
 
+SERIOUSNESS_CRITERIA = (
+    "resulted_in_death",
+    "life_threatening",
+    "required_hospitalisation",
+    "persistent_disability",
+    "congenital_anomaly",
+    "medically_important",
+)
+
+
+def seriousness(values):
+    """Serious exactly when a criterion is met; an event whose outcome is not known is of unknown
+    seriousness too. Derived rather than drawn, so that a seed's other values stay the same."""
+    if any(values.get(name) for name in SERIOUSNESS_CRITERIA):
+        return "serious"
+    return "unknown" if values.get("outcome", "unknown") == "unknown" else "not_serious"
+
 
 def adverse_event(generator, case, days, **values):
-    """An adverse event `days` from the first MSC, with its onset age and the given values."""
+    """An adverse event `days` from the first MSC, with its onset age and the given values. The
+    products are unlicensed, so expectedness has no reference to be judged against."""
     return AdverseEvent(
         patient=case.patient,
+        seriousness=seriousness(values),
+        expectedness="unknown",
+        expectedness_reference="no reference safety information: unlicensed product",
         onset_days_from_first_msc=days,
         onset_offset_unit="days",
         onset_age_years=generator.age_at(days),
@@ -101,6 +122,7 @@ def draw_events(generator, case, administrations, withdrawn, follow_up_days):
             attribution=pick(rng, [("unrelated", 40), ("unlikely", 40), ("not_assessed", 20)]),
             attributed_by="rheumatology_team",
             attribution_note="After stopping conventional therapy.",
+            attribution_to_withdrawal="probable",
             action_taken="not_applicable",
             outcome=pick(rng, [("recovered", 50), ("recovering", 30), ("not_recovered", 20)]),
             treatment=rng.choice(["prednisone restarted", "methylprednisolone pulses", "methotrexate restarted"]),

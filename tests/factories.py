@@ -122,6 +122,16 @@ class MedicationCourseFactory(factory.django.DjangoModelFactory):
     abstracted_from = RecordSource.SYNTHETIC
 
 
+SERIOUSNESS_CRITERIA = (
+    "resulted_in_death",
+    "life_threatening",
+    "required_hospitalisation",
+    "persistent_disability",
+    "congenital_anomaly",
+    "medically_important",
+)
+
+
 class AdverseEventFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = AdverseEvent
@@ -131,6 +141,10 @@ class AdverseEventFactory(factory.django.DjangoModelFactory):
     category = EventCategory.FEVER_FLU_LIKE
     ctcae_grade = 1
     reported_by = ReportedBy.FAMILY
+    # Answered from the criteria the test ticks, as a reviewer would: serious exactly when one is met.
+    seriousness = factory.LazyAttribute(
+        lambda e: "serious" if any(getattr(e, name, False) for name in SERIOUSNESS_CRITERIA) else "not_serious"
+    )
     abstracted_from = RecordSource.SYNTHETIC
 
 

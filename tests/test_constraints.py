@@ -123,6 +123,9 @@ INVALID = [
     ("adverse_event", {"ctcae_grade": 5, "outcome": "fatal"}, "ctcae_grade", "Grade 5 means death"),
     ("adverse_event", {"ctcae_grade": 5, "resulted_in_death": True}, "ctcae_grade", "Grade 5 means death"),
     ("adverse_event", {"ctcae_grade": 3, "resulted_in_death": True}, "outcome", "must have the outcome 'fatal'"),
+    ("adverse_event", {"seriousness": "serious"}, "seriousness", "names its ICH E2A criteria"),
+    ("adverse_event", {"seriousness": "not_serious", "life_threatening": True}, "seriousness", "answer 'Serious'"),
+    ("adverse_event", {"seriousness": "unknown", "medically_important": True}, "seriousness", "answer 'Serious'"),
     # MSC products
     ("product", {"viability_percent": Decimal("100.01")}, "viability_percent", "between 0 and 100"),
     ("product", {"viability_percent": Decimal("-1")}, "viability_percent", "between 0 and 100"),
@@ -220,6 +223,7 @@ VALID = [
     ("adverse_event", {"ctcae_grade": 5, "outcome": "fatal", "resulted_in_death": True}),
     ("adverse_event", {"ctcae_grade": None, "outcome": "fatal", "resulted_in_death": True}),
     ("adverse_event", {"onset_age_years": Decimal("0"), "duration_days": 0}),
+    ("adverse_event", {"seriousness": "unknown", "expectedness": "unknown", "attribution_to_withdrawal": "possible"}),
     ("product", {"viability_percent": Decimal("0"), "passage_number": 0}),
     ("product", {"viability_percent": Decimal("100"), "passage_number": 50}),
     ("administration", {"weight_kg": Decimal("1"), "cells_millions": Decimal("0.01")}),
@@ -448,3 +452,9 @@ def test_administration_form_saves_and_the_model_computes_the_dose(patient):
     administration = form.save()
     assert administration.dose_millions_per_kg == Decimal("3.000")
     assert administration.dose_disagrees is True
+
+
+def test_a_new_adverse_event_must_answer_its_seriousness(patient):
+    form = make_form("adverse_event", patient, seriousness="")
+    assert not form.is_valid()
+    assert "seriousness" in form.errors

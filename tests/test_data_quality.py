@@ -179,6 +179,10 @@ def trigger_serious_events_contradicted(p):
     )
 
 
+def trigger_seriousness_unknown(p):
+    AdverseEventFactory(patient=p, onset_days_from_first_msc=2, seriousness="unknown")
+
+
 TRIGGERS = {
     f.__name__.removeprefix("trigger_"): f
     for f in [
@@ -203,6 +207,7 @@ TRIGGERS = {
         trigger_stop_known_without_provider_contact,
         trigger_last_contact_over_a_year,
         trigger_serious_events_contradicted,
+        trigger_seriousness_unknown,
     ]
 }
 
@@ -332,3 +337,9 @@ def test_published_series_checklists_are_complete(published_series):
         for item in c.items:
             if item.statement is not None:
                 assert item.statement.note.startswith(("Case ", "Discussion"))
+
+
+def test_an_event_recorded_before_seriousness_was_asked_is_flagged_as_unanswered(centre):
+    patient = clean_case(centre)
+    AdverseEventFactory(patient=patient, description="synthetic rash", seriousness="")
+    assert [d.message for d in found(patient, "seriousness_unknown")] == ["'synthetic rash': seriousness not answered"]

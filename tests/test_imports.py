@@ -223,3 +223,18 @@ def test_checklist_statements_of_a_case_in_another_centre_are_refused(case_a, ce
     assert report.problems
     assert report.problems[0].startswith("Checklist statements, row 2, Study ID: No case SYN-A-0001")
     assert not case_a.checklist_statements.filter(item="outcome_sources").exists()
+
+
+EVENTS = (
+    "Centre,Study ID,Description,Category,Reported by,Age at onset (years),Onset: days from first MSC,Seriousness\n"
+)
+
+
+def test_an_imported_event_must_answer_its_seriousness(case_a, registry_admin):
+    csv = EVENTS + "SYN-A,SYN-A-0001,synthetic rash,other,family,,3,\n"
+    report = import_file("Adverse events.csv", csv.encode(), registry_admin, dry_run=False)
+    assert any("Seriousness" in p and "serious, not serious or unknown" in p for p in report.problems), report.problems
+    answered = EVENTS + "SYN-A,SYN-A-0001,synthetic rash,other,family,,3,Not serious\n"
+    report = import_file("Adverse events.csv", answered.encode(), registry_admin, dry_run=False)
+    assert not report.problems
+    assert case_a.adverse_events.get(description="synthetic rash").seriousness == "not_serious"

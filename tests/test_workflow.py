@@ -337,3 +337,18 @@ def test_published_series_whose_discrepancies_are_acknowledged_is_submitted_and_
         workflow.submit(case, registry_admin)
         workflow.verify(case, registry_admin, PASSWORD)
     assert {c.review_status for c in published_series.all()} == {ReviewStatus.VERIFIED}
+
+
+def test_a_case_with_an_event_of_unanswered_seriousness_cannot_be_submitted(clinician, case_a):
+    event = case_a.adverse_events.get()
+    event.seriousness = ""  # an event recorded before the question was asked
+    event.save()
+    with pytest.raises(workflow.WorkflowError, match=rf"{event.description[:40]}: seriousness \(serious, not serious"):
+        workflow.submit(case_a, clinician)
+    case_a.refresh_from_db()
+    assert case_a.review_status == ReviewStatus.DRAFT
+    event.seriousness = "unknown"
+    event.save()
+    workflow.submit(case_a, clinician, open_discrepancies_confirmed=True)
+    case_a.refresh_from_db()
+    assert case_a.review_status == ReviewStatus.SUBMITTED

@@ -96,6 +96,7 @@ class AdverseEventForm(PatientRecordForm):
             *timing_fields("onset"),
             "ctcae_grade",
             "flare_severity",
+            "seriousness",
             "resulted_in_death",
             "life_threatening",
             "required_hospitalisation",
@@ -103,8 +104,11 @@ class AdverseEventForm(PatientRecordForm):
             "congenital_anomaly",
             "medically_important",
             "attribution",
+            "attribution_to_withdrawal",
             "attributed_by",
             "attribution_note",
+            "expectedness",
+            "expectedness_reference",
             "action_taken",
             "outcome",
             "duration_days",
@@ -126,6 +130,8 @@ class AdverseEventForm(PatientRecordForm):
             medications = medications.filter(patient=self.patient)
         self.fields["administration"].queryset = administrations
         self.fields["preceding_withdrawals"].queryset = medications
+        # Blank is allowed in the database only for events recorded before the question was asked.
+        self.fields["seriousness"].required = True
 
     def layout(self):
         return Layout(
@@ -134,6 +140,7 @@ class AdverseEventForm(PatientRecordForm):
             Fieldset(
                 "Severity",
                 "ctcae_grade",
+                "seriousness",
                 "resulted_in_death",
                 "life_threatening",
                 "required_hospitalisation",
@@ -141,7 +148,15 @@ class AdverseEventForm(PatientRecordForm):
                 "congenital_anomaly",
                 "medically_important",
             ),
-            Fieldset("Attribution", "attribution", "attributed_by", "attribution_note"),
+            Fieldset(
+                "Attribution and expectedness",
+                "attribution",
+                "attribution_to_withdrawal",
+                "attributed_by",
+                "attribution_note",
+                "expectedness",
+                "expectedness_reference",
+            ),
             Fieldset("Course", "action_taken", "outcome", "duration_days", "treatment"),
             Fieldset("For a flare", "flare_severity", "preceding_withdrawals"),
             source(),

@@ -9,9 +9,11 @@ from .events import (
     AttributedBy,
     Attribution,
     EventCategory,
+    Expectedness,
     FlareSeverity,
     Outcome,
     ReportedBy,
+    Seriousness,
 )
 from .exports import ExportFormat, ExportLog, ExportVariant
 from .follow_up import FollowUpStatus, VitalStatus
@@ -70,6 +72,8 @@ __all__ = [
     "Drug",
     "DrugClass",
     "EventCategory",
+    "Expectedness",
+    "Seriousness",
     "FollowUpStatus",
     "FundingSource",
     "JadasVariant",

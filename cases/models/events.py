@@ -47,6 +47,22 @@ class Attribution(models.TextChoices):
     NOT_ASSESSED = "not_assessed", "Not assessed"
 
 
+class Seriousness(models.TextChoices):
+    """ICH E2A seriousness, answered explicitly: unticked criteria alone do not say 'not serious'."""
+
+    SERIOUS = "serious", "Serious"
+    NOT_SERIOUS = "not_serious", "Not serious"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Expectedness(models.TextChoices):
+    """Whether the event is listed in the reference safety information the reviewer compares it with."""
+
+    EXPECTED = "expected", "Expected"
+    UNEXPECTED = "unexpected", "Unexpected"
+    UNKNOWN = "unknown", "Unknown"
+
+
 class AttributedBy(models.TextChoices):
     RHEUMATOLOGY_TEAM = "rheumatology_team", "Rheumatology team"
     MSC_PROVIDER = "msc_provider", "MSC provider"
@@ -90,6 +106,17 @@ class FlareSeverity(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+#: Any ICH E2A seriousness criterion ticked.
+SERIOUS_CONDITION = (
+    Q(resulted_in_death=True)
+    | Q(life_threatening=True)
+    | Q(required_hospitalisation=True)
+    | Q(persistent_disability=True)
+    | Q(congenital_anomaly=True)
+    | Q(medically_important=True)
+)
+
+
 class AdverseEventQuerySet(ClinicalQuerySet):
     def serious(self):
         return self.filter(AdverseEvent.SERIOUS_CONDITION)
@@ -124,6 +151,13 @@ class AdverseEvent(Withdrawable, Versioned, OnsetTiming, Abstracted):
         blank=True,
         help_text="For a disease flare: mild, moderate or severe on the disease's own flare scale.",
     )
+    seriousness = models.CharField(
+        max_length=12,
+        choices=Seriousness.choices,
+        blank=True,
+        help_text="ICH E2A: serious when a criterion below is met; 'Unknown' when the source does not say. "
+        "Blank only on records entered before the question was asked: a case cannot be submitted with it.",
+    )
     # ICH E2A seriousness criteria: the event is serious when any one is met.
     resulted_in_death = models.BooleanField(default=False)
     life_threatening = models.BooleanField(default=False)
@@ -133,6 +167,25 @@ class AdverseEvent(Withdrawable, Versioned, OnsetTiming, Abstracted):
     medically_important = models.BooleanField("other medically important event", default=False)
     attribution = models.CharField(
         "attribution to MSC", max_length=16, choices=Attribution.choices, default=Attribution.NOT_ASSESSED
+    )
+    attribution_to_withdrawal = models.CharField(
+        "attribution to stopping conventional therapy",
+        max_length=16,
+        choices=Attribution.choices,
+        default=Attribution.NOT_ASSESSED,
+        help_text="Separately from the MSC: whether stopping a conventional medication caused it (e.g. a flare).",
+    )
+    expectedness = models.CharField(
+        max_length=12,
+        choices=Expectedness.choices,
+        blank=True,
+        help_text="Against the reference safety information named below.",
+    )
+    expectedness_reference = models.CharField(
+        "expectedness judged against",
+        max_length=300,
+        blank=True,
+        help_text="e.g. 'no reference safety information: unlicensed product', or the product's brochure.",
     )
     attributed_by = models.CharField(max_length=20, choices=AttributedBy.choices, default=AttributedBy.NOBODY)
     attribution_note = models.TextField(blank=True, help_text="e.g. provider called it a Herxheimer reaction.")
@@ -158,14 +211,7 @@ class AdverseEvent(Withdrawable, Versioned, OnsetTiming, Abstracted):
     all_objects = AdverseEventQuerySet.as_manager()
     history = audit_history(m2m_fields=[preceding_withdrawals])
 
-    SERIOUS_CONDITION = (
-        Q(resulted_in_death=True)
-        | Q(life_threatening=True)
-        | Q(required_hospitalisation=True)
-        | Q(persistent_disability=True)
-        | Q(congenital_anomaly=True)
-        | Q(medically_important=True)
-    )
+    SERIOUS_CONDITION = SERIOUS_CONDITION
 
     class Meta:
         ordering = ["patient", "onset_days_from_first_msc", "id"]
@@ -188,6 +234,16 @@ class AdverseEvent(Withdrawable, Versioned, OnsetTiming, Abstracted):
                 condition=Q(resulted_in_death=False) | Q(outcome="fatal"),
                 name="death_has_fatal_outcome",
                 violation_error_message="An event that resulted in death must have the outcome 'fatal'.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(seriousness="serious") | SERIOUS_CONDITION,
+                name="serious_names_its_criteria",
+                violation_error_message="A serious event names its ICH E2A criteria: tick at least one.",
+            ),
+            models.CheckConstraint(
+                condition=Q(seriousness="serious") | ~SERIOUS_CONDITION,
+                name="criteria_only_when_serious",
+                violation_error_message="An event meeting an ICH E2A criterion is serious: answer 'Serious'.",
             ),
         ]
 
@@ -218,6 +274,12 @@ class AdverseEvent(Withdrawable, Versioned, OnsetTiming, Abstracted):
             errors["ctcae_grade"] = "Grade 5 means death: set the outcome to fatal and tick 'resulted in death'."
         elif self.resulted_in_death and self.outcome != Outcome.FATAL:
             errors["outcome"] = "An event that resulted in death must have the outcome 'fatal'."
+        if self._state.adding and not self.seriousness:
+            errors["seriousness"] = "Answer whether the event is serious: serious, not serious or unknown."
+        elif self.seriousness == Seriousness.SERIOUS and not self.is_serious:
+            errors["seriousness"] = "A serious event names its ICH E2A criteria: tick at least one below."
+        elif self.is_serious and self.seriousness != Seriousness.SERIOUS:
+            errors["seriousness"] = "A criterion below is ticked, so the event is serious: answer 'Serious'."
         if self.flare_severity and self.category != EventCategory.DISEASE_FLARE:
             errors["flare_severity"] = "Only a disease flare has a flare severity: clear it or choose 'Disease flare'."
         if self.administration_id and self.patient_id and self.administration.product.patient_id != self.patient_id:

@@ -147,11 +147,12 @@ def administrations(records):
 
 
 def adverse_events(records):
-    """A flare is graded on the disease's own flare scale (its severity), an adverse event by CTCAE. The
+    """A flare is graded on the disease's own flare scale (its severity), an adverse event by CTCAE. Each
+    event answers its seriousness: unticked ICH E2A criteria alone do not say 'not serious'. The
     case says whether any serious adverse event occurred: a list of mild events does not say 'none was serious'."""
     missing, first = [], None
     for e in records.events:
-        gaps = []
+        gaps = [] if e.seriousness else ["seriousness (serious, not serious or unknown)"]
         if e.category == EventCategory.DISEASE_FLARE:
             if not e.flare_severity and e.ctcae_grade is None:
                 gaps.append("flare severity")

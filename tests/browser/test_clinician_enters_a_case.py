@@ -122,6 +122,7 @@ def test_clinician_enters_a_systemic_jia_case_with_msc_and_submits_it_for_review
             "Category": "Fever or flu-like illness",
             "Administration": "#2 intravenous, 150x10^6 cells",
             "CTCAE grade": "1",
+            "Seriousness": "Not serious",
             "Reported by": "Patient or parent",
             "Attribution to MSC": "Possible",
             "Attributed by": "Rheumatology team",
@@ -163,6 +164,7 @@ def test_clinician_enters_a_systemic_jia_case_with_msc_and_submits_it_for_review
     events = section_table(page, "Adverse events and flares")
     expect(events).to_contain_text("Synthetic fever after the second infusion")
     expect(events).to_contain_text("#2 intravenous, 150x10^6 cells")
+    expect(events).to_contain_text("Not serious")
     assessments = section_table(page, "Assessments over time").locator("tbody tr")
     expect(assessments.filter(has_text="Before MSC (baseline)")).to_contain_text("7/10")
     expect(assessments.filter(has_text="After MSC").filter(has_text="4/10")).to_have_count(1)

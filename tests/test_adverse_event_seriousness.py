@@ -7,7 +7,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from cases.models import AdverseEvent
 
-BEFORE_SERIOUSNESS = [("cases", "0017_serious_adverse_events_answer")]
+BEFORE_SERIOUSNESS = [("cases", "0018_serious_adverse_events_answer")]
 
 
 @pytest.fixture

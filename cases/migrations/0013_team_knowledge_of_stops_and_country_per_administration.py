@@ -333,20 +333,4 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(split_and_move, migrations.RunPython.noop),
-        migrations.RemoveField(
-            model_name="historicalmedicationcourse",
-            name="team_knew_of_stop",
-        ),
-        migrations.RemoveField(
-            model_name="historicalmscproduct",
-            name="administration_country",
-        ),
-        migrations.RemoveField(
-            model_name="medicationcourse",
-            name="team_knew_of_stop",
-        ),
-        migrations.RemoveField(
-            model_name="mscproduct",
-            name="administration_country",
-        ),
     ]

@@ -49,7 +49,7 @@ CRITERIA = (
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0017_serious_adverse_events_answer'),
+        ('cases', '0018_serious_adverse_events_answer'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0015_consent'),
+        ('cases', '0016_consent'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

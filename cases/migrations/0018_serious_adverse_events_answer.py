@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0016_follow_up_status'),
+        ('cases', '0017_follow_up_status'),
     ]
 
     operations = [

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0014_checklist_precision'),
+        ('cases', '0015_checklist_precision'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

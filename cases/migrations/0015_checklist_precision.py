@@ -48,7 +48,7 @@ def cover_existing_statements(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0013_team_knowledge_of_stops_and_country_per_administration"),
+        ("cases", "0014_remove_replaced_stop_and_country_answers"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

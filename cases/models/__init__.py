@@ -14,7 +14,7 @@ from .events import (
     ReportedBy,
 )
 from .exports import ExportFormat, ExportLog, ExportVariant
-from .follow_up import FollowUpStatus, VitalStatus
+from .follow_up import FollowUpStatus, Visit, VisitDefinition, VisitStatus, VitalStatus
 from .medication import Drug, DrugClass, MedicationCourse, ReasonStopped, RelationToMsc, StopDecidedBy
 from .msc import (
     CertificateOfAnalysis,
@@ -40,6 +40,9 @@ from .review import (
 )
 
 __all__ = [
+    "Visit",
+    "VisitDefinition",
+    "VisitStatus",
     "CertificateOfAnalysis",
     "ChecklistItem",
     "Consent",

@@ -175,8 +175,11 @@ def test_a_visit_done_outside_its_window_is_a_discrepancy_and_one_inside_is_not(
 @pytest.mark.django_db
 def test_a_clinician_records_a_visit_from_the_case_page_and_sees_it_there(client, clinician, case_a):
     client.force_login(clinician)
-    response = client.post(reverse("cases:visit-create", args=[case_a.pk]), visit_data())
+    m3 = VisitDefinition.objects.get(code="M3")
+    data = visit_data(definition=str(m3.pk), visit_days_from_first_msc="91", esi_hospitalisation="unknown")
+    response = client.post(reverse("cases:visit-create", args=[case_a.pk]), data)
     assert response.status_code == 302
     page = client.get(reverse("cases:patient-detail", args=[case_a.pk])).content.decode()
-    visit = Visit.objects.get(patient=case_a)
-    assert f'id="visit-{visit.pk}"' in page and "1 month" in page
+    visit = Visit.objects.get(patient=case_a, definition=m3)
+    assert f'id="visit-{visit.pk}"' in page and "3 months" in page
+    assert visit.esi_hospitalisation == "unknown"

@@ -183,3 +183,15 @@ def test_a_clinician_records_a_visit_from_the_case_page_and_sees_it_there(client
     visit = Visit.objects.get(patient=case_a, definition=m3)
     assert f'id="visit-{visit.pk}"' in page and "3 months" in page
     assert visit.esi_hospitalisation == "unknown"
+
+
+@pytest.mark.django_db
+def test_synthetic_cases_get_visits_within_their_follow_up_with_every_done_screen_answered():
+    from synthetic.generator import generate
+
+    generate(10, seed=7, centre_code="SYN-V1")
+    visits = list(Visit.objects.filter(patient__centre__code="SYN-V1"))
+    assert visits and {v.status for v in visits} <= {"done", "missed"}
+    for visit in visits:
+        visit.full_clean()  # a done visit answers every question; a missed one carries no findings
+        assert "yes" not in {getattr(visit, name) for name in SCREEN_FIELDS}

@@ -62,6 +62,12 @@ CLINICAL_TABLES = [
     "cases_checkliststatement",
     "cases_consent",
     "cases_followupstatus",
+    "cases_visitdefinition",
+    "cases_visit",
+    "cases_visit_assessments",
+    "cases_visit_courses_continuing",
+    "cases_visit_courses_stopped_since_last",
+    "cases_visit_adverse_events",
     "cases_discrepancyacknowledgement",  # read with the cases for the Summary table
 ]
 #: ... the lookup tables the sheets take names from (centre codes, usernames, funding labels), with
@@ -81,6 +87,7 @@ HISTORY_TABLES = [
     "cases_historicalcheckliststatement",
     "cases_historicalconsent",
     "cases_historicalfollowupstatus",
+    "cases_historicalvisit",
     "cases_historicaldataquery",
 ]
 TODO = "exports not yet implemented"

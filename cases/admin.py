@@ -29,6 +29,7 @@ from .models import (
     Patient,
     PreviousDiagnosis,
     ReviewEvent,
+    VisitDefinition,
 )
 from .spreadsheets import can_export_identifiable, resource_class
 
@@ -403,3 +404,11 @@ class FundingSourceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(VisitDefinition)
+class VisitDefinitionAdmin(admin.ModelAdmin):
+    """The follow-up schedule, kept by registry admins; a definition with visits recorded cannot go."""
+
+    list_display = ["order", "code", "label", "target_months", "window_before_days", "window_after_days"]
+    list_display_links = ["code"]

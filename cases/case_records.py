@@ -16,7 +16,7 @@ from functools import cached_property
 from django.db.models import Prefetch, QuerySet
 
 from . import timing
-from .models import AdverseEvent, MscAdministration, MscProduct, Patient, VitalStatus
+from .models import AdverseEvent, MscAdministration, MscProduct, Patient, Visit, VitalStatus
 from .models.common import DAYS_PER_YEAR
 
 #: Statuses that end follow-up: such a case is not overdue for contact.
@@ -59,6 +59,7 @@ def record_prefetches():
         "checklist_statements",
         "acknowledgements",
         "follow_up_statuses",
+        Prefetch("visits", queryset=Visit.objects.select_related("definition")),
         Prefetch(
             "products",
             queryset=MscProduct.objects.select_related("provider").prefetch_related(
@@ -133,6 +134,10 @@ class CaseRecords:
     @cached_property
     def assessments(self):
         return list(self.patient.assessments.all())
+
+    @cached_property
+    def visits(self):
+        return list(self.patient.visits.all())
 
     @cached_property
     def diagnoses(self):

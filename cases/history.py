@@ -22,6 +22,7 @@ from .models import (
     Patient,
     PreviousDiagnosis,
     ReviewEvent,
+    Visit,
 )
 
 #: What django-simple-history's history_type codes mean: the case history page and the export's
@@ -129,6 +130,7 @@ def case_history(patient):
         Assessment: rows(Assessment, patient_id=patient.pk),
         Consent: rows(Consent, patient_id=patient.pk),
         FollowUpStatus: rows(FollowUpStatus, patient_id=patient.pk),
+        Visit: rows(Visit, patient_id=patient.pk),
         DataQuery: rows(DataQuery, patient_id=patient.pk),
         ReviewEvent: rows(ReviewEvent, patient_id=patient.pk),
     }

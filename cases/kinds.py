@@ -21,6 +21,7 @@ from .models import (
     MscProvider,
     Patient,
     PreviousDiagnosis,
+    Visit,
 )
 
 
@@ -69,6 +70,7 @@ RECORD_KINDS = {
         RecordKind("assessment", Assessment, "AssessmentForm"),
         RecordKind("consent", Consent, "ConsentForm"),
         RecordKind("vital-status", FollowUpStatus, "FollowUpStatusForm"),
+        RecordKind("visit", Visit, "VisitForm"),
     ]
 }
 

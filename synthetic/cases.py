@@ -6,11 +6,12 @@ the same cases; the records are built unsaved and kept in a Case until the gener
 
 import random
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from cases.models import Patient, PreviousDiagnosis
+from cases.models import Patient, PreviousDiagnosis, VisitDefinition
 
 from .consent import consent_stream, draw_consents
-from .follow_up import draw_vital_status
+from .follow_up import draw_visits, draw_vital_status
 from .medications import draw_medications
 from .msc import draw_msc
 from .outcomes import draw_assessments, draw_events, serious_answer
@@ -47,6 +48,7 @@ class Case:
     assessments: list = field(default_factory=list)
     consents: list = field(default_factory=list)
     statuses: list = field(default_factory=list)  # vital statuses
+    visits: list = field(default_factory=list)
 
 
 class CaseGenerator:
@@ -58,6 +60,11 @@ class CaseGenerator:
         self.consent_rng = consent_stream(seed)  # its own stream: the main draws stay as they were
         self.centre = centre
         self.providers = providers
+
+    @cached_property
+    def visit_definitions(self):
+        """The visit schedule, read once: synthetic visits follow it as the registry keeps it."""
+        return list(VisitDefinition.objects.all())
 
     # Times are days from the first MSC, and the age they give.
     def age_at(self, days):
@@ -154,6 +161,7 @@ class CaseGenerator:
         draw_assessments(self, case, diagnosis, kind, follow_up_days)
         draw_consents(self.consent_rng, case, msc_age)
         draw_vital_status(self, case, number, follow_up_days)
+        draw_visits(self, case, number, follow_up_days)
 
         costs = [a.cost_amount for _, a in case.administrations if a.cost_amount is not None]
         if costs and rng.random() < 0.85:

@@ -46,6 +46,7 @@ from cases.models import (
     MscProvider,
     Patient,
     PreviousDiagnosis,
+    Visit,
 )
 from registry.models import Centre
 
@@ -152,6 +153,7 @@ def write(cases, history_date, reason):
     _bulk(Assessment, [r for c in cases for r in c.assessments], history_date, reason)
     _bulk(Consent, [r for c in cases for r in c.consents], history_date, reason)
     _bulk(FollowUpStatus, [r for c in cases for r in c.statuses], history_date, reason)
+    _bulk(Visit, [r for c in cases for r in c.visits], history_date, reason)
 
 
 def refresh_statistics():
@@ -204,7 +206,7 @@ def generate(patients, seed, centre_code=DEFAULT_CENTRE, chunk_size=1000):
         counts = dict.fromkeys(
             ["patients", "previous_diagnoses", "medications", "products", "administrations", "adverse_events"], 0
         )
-        counts.update(assessments=0, consents=0, vital_statuses=0, funding_links=0, withdrawal_links=0)
+        counts.update(assessments=0, consents=0, vital_statuses=0, visits=0, funding_links=0, withdrawal_links=0)
         for first in range(1, patients + 1, chunk_size):
             cases = [generator.case(n) for n in range(first, min(patients, first + chunk_size - 1) + 1)]
             write(cases, history_date, reason)
@@ -217,6 +219,7 @@ def generate(patients, seed, centre_code=DEFAULT_CENTRE, chunk_size=1000):
             counts["assessments"] += sum(len(c.assessments) for c in cases)
             counts["consents"] += sum(len(c.consents) for c in cases)
             counts["vital_statuses"] += sum(len(c.statuses) for c in cases)
+            counts["visits"] += sum(len(c.visits) for c in cases)
             counts["funding_links"] += sum(len(c.funding) for c in cases)
             counts["withdrawal_links"] += sum(len(links) for c in cases for _, _, links in c.events)
     refresh_statistics()

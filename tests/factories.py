@@ -24,6 +24,9 @@ from cases.models import (
     RelationToMsc,
     ReportedBy,
     Timepoint,
+    Visit,
+    VisitDefinition,
+    VisitStatus,
     VitalStatus,
 )
 from cases.models import Drug as DrugChoice
@@ -176,4 +179,20 @@ class FollowUpStatusFactory(factory.django.DjangoModelFactory):
 
     patient = factory.SubFactory(PatientFactory)
     status = VitalStatus.ALIVE
+    abstracted_from = RecordSource.SYNTHETIC
+
+
+class VisitFactory(factory.django.DjangoModelFactory):
+    """The 1-month visit, done on day 30, every screen question answered 'No'."""
+
+    class Meta:
+        model = Visit
+
+    patient = factory.SubFactory(PatientFactory)
+    definition = factory.LazyFunction(lambda: VisitDefinition.objects.get(code="M1"))
+    status = VisitStatus.DONE
+    visit_days_from_first_msc = 30
+    weight_kg = Decimal("40.5")
+    esi_infection = esi_thromboembolism = esi_infusion_reaction = esi_malignancy = "no"
+    esi_ectopic_tissue = esi_hospitalisation = esi_new_autoimmunity = "no"
     abstracted_from = RecordSource.SYNTHETIC

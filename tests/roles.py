@@ -20,6 +20,7 @@ from tests.factories import (
     PatientFactory,
     PreviousDiagnosisFactory,
     UserFactory,
+    VisitFactory,
 )
 
 PASSWORD = "synthetic-password-123"
@@ -130,6 +131,7 @@ def case_a(centre_a, clinician):
     )
     ConsentFactory(patient=patient)
     FollowUpStatusFactory(patient=patient, contact_age_years=Decimal("14.0"))
+    VisitFactory(patient=patient)
     state_unknown(patient, "stopped_therapies", "flares", "cost")
     state_none(patient, "confounders")
     return patient

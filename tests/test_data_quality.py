@@ -25,6 +25,7 @@ from tests.factories import (
     MscProductFactory,
     PatientFactory,
     PreviousDiagnosisFactory,
+    VisitFactory,
 )
 from tests.test_audit_trail import form_data
 
@@ -183,6 +184,10 @@ def trigger_seriousness_unknown(p):
     AdverseEventFactory(patient=p, onset_days_from_first_msc=2, seriousness="unknown")
 
 
+def trigger_visit_outside_window(p):
+    VisitFactory(patient=p, visit_days_from_first_msc=60)  # the 1-month window closes on day 44
+
+
 TRIGGERS = {
     f.__name__.removeprefix("trigger_"): f
     for f in [
@@ -208,6 +213,7 @@ TRIGGERS = {
         trigger_last_contact_over_a_year,
         trigger_serious_events_contradicted,
         trigger_seriousness_unknown,
+        trigger_visit_outside_window,
     ]
 }
 

@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 from cases import workflow
 from cases.kinds import RECORD_KINDS
-from cases.models import DataQuery
+from cases.models import DataQuery, VisitDefinition
 from tests.roles import PASSWORD
 from tests.test_access_control import ACCESS, url_for, url_names
 
@@ -307,6 +307,8 @@ def valid_looking_data(name, client, url, case):
         data = {**existing, **{k: v for k, v in data.items() if v not in ("", None)}}
         data.pop("version", None)
         names = list(dict.fromkeys(names + existing_names))
+        if slug == "visit":  # one record per scheduled visit: the new one takes a visit not yet recorded
+            data["definition"] = str(VisitDefinition.objects.exclude(visits__patient=case).first().pk)
     if name == "cases:patient-create":
         existing_names, existing = read_form(client, reverse("cases:patient-update", args=[case.pk]))
         data = {**existing, "study_id": "SYN-A-FUZZ", "centre": data.get("centre") or str(case.centre_id)}

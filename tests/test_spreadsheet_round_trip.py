@@ -25,7 +25,10 @@ from cases.models import (
     MscProvider,
     Patient,
     PreviousDiagnosis,
+    Visit,
+    VisitDefinition,
 )
+from cases.models.follow_up import SCREEN_FIELDS
 from cases.quality.checklist import missing_for_submission
 from cases.spreadsheets import ExportOptions, export_registry, import_file
 from tests.factories import (
@@ -38,10 +41,12 @@ from tests.factories import (
     MscProductFactory,
     PatientFactory,
     PreviousDiagnosisFactory,
+    VisitFactory,
 )
 
 CLINICAL = [
     ChecklistStatement,
+    Visit,
     Consent,
     FollowUpStatus,
     AdverseEvent,
@@ -75,6 +80,14 @@ def synthetic_cases(centre, count=3):
             cause_of_death="synthetic sepsis" if n == 0 else "",
             death_relation_to_msc="unlikely" if n == 0 else "",
             lost_reason="" if n == 0 else "=moved abroad",
+        )
+        VisitFactory(patient=patient, visit_date=date(2024, 2, n + 1), esi_infection="unknown", note="=tired")
+        VisitFactory(
+            patient=patient,
+            definition=VisitDefinition.objects.get(code="M3"),
+            status="missed",
+            weight_kg=None,
+            **dict.fromkeys(SCREEN_FIELDS, ""),
         )
         ChecklistStatement.objects.create(patient=patient, item="cost", statement="unknown", note="=not asked")
         ChecklistStatement.objects.create(patient=patient, item="confounders", statement="none")
@@ -142,6 +155,8 @@ def test_export_import_export_gives_the_same_workbook(whole_registry, registry_a
     if identifiable:
         assert {row[withdrawn_on] for row in before["Consent"][1:]} >= {"2024-01-01", "2024-01-03"}
     assert len(before["Vital status"]) == 1 + FollowUpStatus.objects.count()
+    assert len(before["Visits"]) == 1 + Visit.objects.count() == 1 + 3 * 2
+    assert identifiable == ("Visit date" in before["Visits"][0])
     assert FollowUpStatus.objects.filter(status="died", cause_of_death__startswith="synthetic").count() == (
         1 if identifiable else 0
     )

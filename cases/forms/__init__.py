@@ -5,7 +5,7 @@ machinery of `base`), the review workflow (`review`) and the checklist and data-
 
 from .case import PatientForm
 from .consent import ConsentForm
-from .follow_up import FollowUpStatusForm
+from .follow_up import FollowUpStatusForm, VisitForm
 from .msc import MscAdministrationForm, MscProductForm, MscProviderForm
 from .records import AdverseEventForm, AssessmentForm, MedicationCourseForm, PreviousDiagnosisForm
 
@@ -20,4 +20,5 @@ __all__ = [
     "MscProviderForm",
     "PatientForm",
     "PreviousDiagnosisForm",
+    "VisitForm",
 ]

@@ -16,7 +16,7 @@ from .events import (
     Seriousness,
 )
 from .exports import ExportFormat, ExportLog, ExportVariant
-from .follow_up import FollowUpStatus, VitalStatus
+from .follow_up import FollowUpStatus, Visit, VisitDefinition, VisitStatus, VitalStatus
 from .medication import Drug, DrugClass, MedicationCourse, ReasonStopped, RelationToMsc, StopDecidedBy
 from .msc import (
     CertificateOfAnalysis,
@@ -42,6 +42,9 @@ from .review import (
 )
 
 __all__ = [
+    "Visit",
+    "VisitDefinition",
+    "VisitStatus",
     "CertificateOfAnalysis",
     "ChecklistItem",
     "Consent",

@@ -1,21 +1,34 @@
-"""Vital status and the end of follow-up: what became of each case, and when it was last seen."""
+"""Follow-up: what became of each case and when it was last seen (vital status), and the scheduled
+visits after the first MSC with their schedule."""
+
+from decimal import ROUND_HALF_UP
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
 from ..querysets import ActiveManager, ClinicalQuerySet
+from .assessment import Assessment
 from .common import (
+    DAYS_PER_MONTH,
     Abstracted,
     ContactTiming,
     DeathTiming,
     Versioned,
     Withdrawable,
+    YesNoUnknown,
     audit_history,
+    between,
+    positive,
+    positive_check,
+    range_check,
+    timing,
     timing_checks,
     withdrawal_check,
+    yes_no_unknown,
 )
-from .events import Attribution
+from .events import AdverseEvent, Attribution
+from .medication import MedicationCourse
 from .patient import Patient
 
 
@@ -106,5 +119,175 @@ class FollowUpStatus(Withdrawable, Versioned, ContactTiming, DeathTiming, Abstra
                 errors["death_relation_to_msc"] = "Give the relation to MSC only when the patient died."
         if self.status != VitalStatus.LOST and self.lost_reason:
             errors["lost_reason"] = "Give a reason only when the patient was lost to follow-up."
+        if errors:
+            raise ValidationError(errors)
+
+
+VisitTiming = timing("visit", "visit")
+
+
+class VisitDefinition(models.Model):
+    """One visit of the follow-up schedule, timed from the first MSC administration, with its window.
+
+    The schedule is data, kept by registry admins in the Django admin. The seeded rows (baseline, 1, 3,
+    6 and 12 months, then yearly to 5 years; windows of 14 days at 1 month, 30 days from 3 to 12 months
+    and 60 days for the yearly visits) are registry defaults, not taken from a standard. Yearly visits
+    after the fifth year are added as rows too: a visit always points to a stored definition, so that
+    its target and window stay what they were when it was recorded.
+    """
+
+    code = models.CharField(max_length=12, unique=True, help_text="Short code, e.g. 'M1', 'Y2'.")
+    label = models.CharField(max_length=60, help_text="As clinicians read it, e.g. '1 month after first MSC'.")
+    target_months = models.DecimalField(
+        "target (months after the first MSC)",
+        max_digits=5,
+        decimal_places=1,
+        validators=between(0, 600, "Target months"),
+    )
+    window_before_days = models.PositiveSmallIntegerField("window before the target (days)", default=0)
+    window_after_days = models.PositiveSmallIntegerField("window after the target (days)", default=0)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "target_months", "code"]
+        constraints = [
+            range_check("target_months", 0, 600, "visitdefinition_target_between_0_and_600_months"),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def target_days(self):
+        """The target in days from the first MSC (months of 30.4375 days, as every offset in months)."""
+        return int((self.target_months * DAYS_PER_MONTH).to_integral_value(ROUND_HALF_UP))
+
+    def window(self):
+        """(first day, last day) of the window, in days from the first MSC."""
+        return self.target_days - self.window_before_days, self.target_days + self.window_after_days
+
+
+class VisitStatus(models.TextChoices):
+    DONE = "done", "Done"
+    MISSED = "missed", "Missed"
+    NOT_YET_DUE = "not_yet_due", "Not yet due"
+
+
+#: The events of special interest after cell therapy that each visit screens for: (field, question).
+SPECIAL_INTEREST = (
+    ("esi_infection", "Infection"),
+    ("esi_thromboembolism", "Thromboembolism"),
+    ("esi_infusion_reaction", "Infusion or local reaction"),
+    ("esi_malignancy", "Malignancy"),
+    ("esi_ectopic_tissue", "Ectopic tissue formation"),
+    ("esi_hospitalisation", "Hospitalisation"),
+    ("esi_new_autoimmunity", "New autoimmune disease"),
+)
+SCREEN_FIELDS = tuple(name for name, _ in SPECIAL_INTEREST)
+
+
+def screen_question(label):
+    return yes_no_unknown(f"since the last visit: {label.lower()}")
+
+
+class Visit(Withdrawable, Versioned, VisitTiming, Abstracted):
+    """A scheduled follow-up visit of a case: when it happened (or that it was missed), the weight, the
+    assessments taken at it, the therapies current at it, and the screen for events of special interest.
+
+    The therapies are a snapshot as links to the case's medication courses: those continuing and those
+    stopped since the last visit (who decided a stop is the course's own `stop_decided_by`). Links rather
+    than a copy, so a course corrected later is read the same everywhere. The screen's answers start
+    blank and are required on a done visit; 'Unknown' is an answer, never a default. A 'Yes' needs a
+    linked adverse-event record (the form refuses it otherwise); the database leaves blanks allowed so a
+    visit not yet done, or imported before its screen, can be stored.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="visits")
+    definition = models.ForeignKey(
+        VisitDefinition, on_delete=models.PROTECT, related_name="visits", verbose_name="scheduled visit"
+    )
+    status = models.CharField(max_length=12, choices=VisitStatus.choices)
+    weight_kg = models.DecimalField(
+        "weight (kg)", max_digits=5, decimal_places=1, null=True, blank=True, validators=positive("Weight")
+    )
+    assessments = models.ManyToManyField(
+        Assessment, blank=True, related_name="visits", help_text="The assessments taken at this visit."
+    )
+    courses_continuing = models.ManyToManyField(
+        MedicationCourse, blank=True, related_name="visits_continuing", verbose_name="therapies continuing"
+    )
+    courses_stopped_since_last = models.ManyToManyField(
+        MedicationCourse,
+        blank=True,
+        related_name="visits_stopped",
+        verbose_name="therapies stopped since the last visit",
+        help_text="Who decided each stop is recorded on the medication course.",
+    )
+    adverse_events = models.ManyToManyField(
+        AdverseEvent,
+        blank=True,
+        related_name="visits",
+        verbose_name="adverse events found at this visit",
+        help_text="Every 'Yes' in the screen needs its adverse-event record linked here.",
+    )
+    esi_infection = screen_question("Infection")
+    esi_thromboembolism = screen_question("Thromboembolism")
+    esi_infusion_reaction = screen_question("Infusion or local reaction")
+    esi_malignancy = screen_question("Malignancy")
+    esi_ectopic_tissue = screen_question("Ectopic tissue formation")
+    esi_hospitalisation = screen_question("Hospitalisation")
+    esi_new_autoimmunity = screen_question("New autoimmune disease")
+    note = models.TextField(blank=True)
+
+    objects = ActiveManager.from_queryset(ClinicalQuerySet)()
+    all_objects = ClinicalQuerySet.as_manager()
+    history = audit_history(m2m_fields=[assessments, courses_continuing, courses_stopped_since_last, adverse_events])
+
+    class Meta:
+        ordering = ["patient", "definition__order", "definition__target_months", "id"]
+        constraints = [
+            *timing_checks("visit", "visit"),
+            withdrawal_check("visit"),
+            positive_check("weight_kg", "visit_weight_positive"),
+            models.CheckConstraint(
+                condition=Q(status=VisitStatus.DONE)
+                | (Q(weight_kg__isnull=True) & Q(**{name: "" for name in SCREEN_FIELDS})),
+                name="visit_findings_only_when_done",
+                violation_error_message="Give a weight and screen answers only for a visit that was done.",
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "definition"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="visit_one_per_scheduled_visit",
+                violation_error_message="This case already has a record of this scheduled visit.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.definition} ({self.get_status_display().lower()})"
+
+    @property
+    def done(self):
+        return self.status == VisitStatus.DONE
+
+    def screen(self):
+        """[(question, answer label)] of the events of special interest."""
+        return [(label, getattr(self, f"get_{name}_display")() or "not answered") for name, label in SPECIAL_INTEREST]
+
+    def screened_yes(self):
+        return [label for name, label in SPECIAL_INTEREST if getattr(self, name) == YesNoUnknown.YES]
+
+    def clean(self):
+        errors = {}
+        if self.done:
+            for name, label in SPECIAL_INTEREST:
+                if not getattr(self, name):
+                    errors[name] = f"Answer '{label}' for a visit that was done (Yes, No or Unknown)."
+        else:
+            if self.weight_kg is not None:
+                errors["weight_kg"] = "Give a weight only for a visit that was done."
+            for name, _ in SPECIAL_INTEREST:
+                if getattr(self, name):
+                    errors[name] = "Answer the screen only for a visit that was done."
         if errors:
             raise ValidationError(errors)

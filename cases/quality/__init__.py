@@ -4,4 +4,4 @@ data-quality rules (`rules`) with the discrepancies they find and their acknowle
 
 Rules kept in their own modules register on import, here, so that RULES always holds them all."""
 
-from . import follow_up, pharmacovigilance  # noqa: F401
+from . import follow_up, pharmacovigilance, visits  # noqa: F401

@@ -16,6 +16,7 @@ from ..models import (
     MscProvider,
     Patient,
     PreviousDiagnosis,
+    Visit,
 )
 from .columns import Column, column_for, key_column, model_columns, timing_columns
 
@@ -265,6 +266,28 @@ def build_sheets():
     )
     statuses.timings = with_timings(FollowUpStatus, statuses.columns, ("contact", "last contact"), ("death", "death"))
 
+    # The visit's links to the case's assessments, medication courses and adverse events are entered
+    # on the case page; the sheet carries the visit itself (its scheduled visit by code).
+    visits = Sheet(
+        "Visits",
+        Visit,
+        [
+            *case_keys("patient"),
+            Column(
+                header="Scheduled visit",
+                path="definition__code",
+                kind="text",
+                attribute="definition",
+                meaning="Code of the scheduled visit in the visit schedule, e.g. 'M1' (1 month), 'Y2' (2 years).",
+            ),
+            *model_columns(Visit, skip=("patient", "definition"), first=("status",)),
+        ],
+        key=["Centre", "Study ID", "Scheduled visit"],
+        patient_path="patient",
+        order_by=("patient__centre__code", "patient__study_id", "definition__order", "id"),
+    )
+    visits.timings = with_timings(Visit, visits.columns, ("visit", "visit"))
+
     statement_fields = {f.name: f for f in ChecklistStatement._meta.concrete_fields}
     statements = Sheet(
         "Checklist statements",
@@ -316,6 +339,7 @@ def build_sheets():
         assessments,
         consents,
         statuses,
+        visits,
         statements,
     ]
     for sheet in sheets:

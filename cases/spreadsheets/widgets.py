@@ -11,7 +11,15 @@ from registry.countries import UNKNOWN, country_code
 from registry.models import Centre
 from registry.roles import sees_all_centres
 
-from ..models import FundingSource, MedicationCourse, MscAdministration, MscProduct, MscProvider, Patient
+from ..models import (
+    FundingSource,
+    MedicationCourse,
+    MscAdministration,
+    MscProduct,
+    MscProvider,
+    Patient,
+    VisitDefinition,
+)
 
 
 def blank(value):
@@ -286,6 +294,22 @@ class ProviderWidget(ScopedWidget):
         return value.name if value else ""
 
 
+class VisitDefinitionWidget(ScopedWidget):
+    """A scheduled visit by its code in the visit schedule."""
+
+    def clean(self, value, row=None, **kwargs):
+        if blank(value):
+            raise ValueError("Give the code of the scheduled visit, e.g. 'M1'.")
+        code = str(value).strip()
+        found = self.remember(("definition", code), lambda: VisitDefinition.objects.filter(code=code).first())
+        if found is None:
+            raise ValueError(f"No scheduled visit '{code}' in the visit schedule.")
+        return found
+
+    def render(self, value, obj=None, **kwargs):
+        return value.code if value else ""
+
+
 class FundingSourcesWidget(widgets.ManyToManyWidget):
     """Funding sources by label, separated by '; '."""
 
@@ -353,6 +377,7 @@ RELATION_WIDGETS = {
     "product": ProductWidget,
     "administration": AdministrationWidget,
     "provider": ProviderWidget,
+    "definition": VisitDefinitionWidget,
 }
 
 

@@ -16,12 +16,21 @@ from .. import case_records, workflow
 from ..filters import PatientFilter
 from ..forms import PatientForm
 from ..history import case_history
-from ..models import AdverseEvent, DataQuery, DataQueryMessage, Patient, ReviewEvent, ReviewStatus
+from ..models import (
+    AdverseEvent,
+    DataQuery,
+    DataQueryMessage,
+    Patient,
+    ReviewEvent,
+    ReviewStatus,
+    VisitDefinition,
+)
 from ..quality import discrepancies
 from ..quality.checklist import checklist, checklists
 from ..quality.consent import consent_at_majority_due, consent_basis_missing
 from ..reports import figures
 from ..reports.follow_up import overdue_by_centre
+from ..reports.visits import due_by_centre, schedule
 from .mixins import AuditedFormMixin, CaseMixin, RemovalMixin
 
 
@@ -49,6 +58,7 @@ def dashboard(request):
         .select_related("patient")
         .order_by("-raised_at")[:20],
         "overdue_follow_up": overdue_by_centre(Patient.objects.visible_to(user), timezone.localdate()),
+        "visits_due": due_by_centre(Patient.objects.visible_to(user), timezone.localdate()),
         "recent_events": AdverseEvent.objects.visible_to(user).select_related("patient").order_by("-id")[:10],
     }
     return render(request, "cases/dashboard.html", context)
@@ -120,6 +130,7 @@ def patient_detail(request, patient_pk):
         "open_discrepancies": [d for d in found if not d.is_acknowledged],
         "timeline": figures.case_timeline(records),
         "follow_up": records,
+        "visit_schedule": schedule(records, VisitDefinition.objects.all(), timezone.localdate()),
         "can_acknowledge": user.has_perm("cases.verify_patient"),
     }
     return render(request, "cases/patient_detail.html", context)

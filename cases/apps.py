@@ -5,9 +5,11 @@ from django.db.models.signals import post_migrate
 
 def _seed_vocabularies(sender, apps=global_apps, **kwargs):
     # `flush` sends post_migrate without `apps`.
+    from .models.follow_up import seed_visit_schedule
     from .models.patient import seed_funding_sources
 
     seed_funding_sources(apps)
+    seed_visit_schedule(apps)
 
 
 def _protect_history(sender, using="default", **kwargs):

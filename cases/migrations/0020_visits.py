@@ -8,6 +8,8 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+from cases.models.follow_up import seed_visit_schedule
+
 
 class Migration(migrations.Migration):
 
@@ -207,33 +209,8 @@ class Migration(migrations.Migration):
     ]
 
 
-#: The registry's default schedule (not from a standard): code, label, months, window before/after in days.
-DEFAULT_SCHEDULE = [
-    ("BASELINE", "Baseline (first MSC)", 0, 14, 0),
-    ("M1", "1 month", 1, 14, 14),
-    ("M3", "3 months", 3, 30, 30),
-    ("M6", "6 months", 6, 30, 30),
-    ("M12", "12 months", 12, 30, 30),
-    ("Y2", "2 years", 24, 60, 60),
-    ("Y3", "3 years", 36, 60, 60),
-    ("Y4", "4 years", 48, 60, 60),
-    ("Y5", "5 years", 60, 60, 60),
-]
-
-
 def seed_schedule(apps, schema_editor):
-    VisitDefinition = apps.get_model("cases", "VisitDefinition")
-    for order, (code, label, months, before, after) in enumerate(DEFAULT_SCHEDULE):
-        VisitDefinition.objects.get_or_create(
-            code=code,
-            defaults={
-                "label": label,
-                "target_months": months,
-                "window_before_days": before,
-                "window_after_days": after,
-                "order": order,
-            },
-        )
+    seed_visit_schedule(apps)
 
 
 Migration.operations.append(migrations.RunPython(seed_schedule, migrations.RunPython.noop))

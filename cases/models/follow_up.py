@@ -291,3 +291,38 @@ class Visit(Withdrawable, Versioned, VisitTiming, Abstracted):
                     errors[name] = "Answer the screen only for a visit that was done."
         if errors:
             raise ValidationError(errors)
+
+
+#: The registry's default schedule (not from a standard): code, label, months from the first MSC,
+#: window before and after the target in days. Registry admins change it in the admin.
+DEFAULT_VISIT_SCHEDULE = [
+    ("BASELINE", "Baseline (first MSC)", 0, 14, 0),
+    ("M1", "1 month", 1, 14, 14),
+    ("M3", "3 months", 3, 30, 30),
+    ("M6", "6 months", 6, 30, 30),
+    ("M12", "12 months", 12, 30, 30),
+    ("Y2", "2 years", 24, 60, 60),
+    ("Y3", "3 years", 36, 60, 60),
+    ("Y4", "4 years", 48, 60, 60),
+    ("Y5", "5 years", 60, 60, 60),
+]
+
+
+def seed_visit_schedule(apps, **kwargs):
+    """The default schedule where there is none: by migration 0020 and after every migrate or flush
+    (CasesConfig.ready), so transactional tests find it. A schedule an admin has edited is left as it is."""
+    try:
+        VisitDefinition = apps.get_model("cases", "VisitDefinition")
+    except LookupError:  # migrated back to before the schedule existed
+        return
+    if VisitDefinition.objects.exists():
+        return
+    for order, (code, label, months, before, after) in enumerate(DEFAULT_VISIT_SCHEDULE):
+        VisitDefinition.objects.create(
+            code=code,
+            label=label,
+            target_months=months,
+            window_before_days=before,
+            window_after_days=after,
+            order=order,
+        )

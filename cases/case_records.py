@@ -96,6 +96,14 @@ def records_of(cases, prefetches=None):
     return [CaseRecords(patient) for patient in cases]
 
 
+def records_by_centre(cases, prefetches):
+    """CaseRecords in centre and study-ID order: of a queryset (fetched here with `prefetches`), or
+    records already built in that order (kept), so two lists of one page can share one fetch."""
+    if isinstance(cases, QuerySet):
+        return records_of(cases.order_by("centre__code", "study_id"), prefetches)
+    return list(cases)
+
+
 class CaseRecords:
     """The records of one case prefetched by with_records, each read on first use and kept.
 

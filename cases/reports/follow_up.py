@@ -7,7 +7,7 @@ from itertools import groupby
 
 from django.db.models import Prefetch
 
-from ..case_records import records_of
+from ..case_records import records_by_centre
 from ..models import MscAdministration, MscProduct
 from ..quality.follow_up import overdue_days
 
@@ -38,7 +38,7 @@ def overdue_by_centre(cases, today):
     """Per centre (by code), the cases still followed with no contact for more than a year, oldest contact
     first, and the count whose time since contact is unknown; centres with neither are left out."""
     found = []
-    records = records_of(cases.order_by("centre__code", "study_id"), CONTACT_PREFETCHES)
+    records = records_by_centre(cases, CONTACT_PREFETCHES)
     for centre, group in groupby(records, key=lambda r: r.patient.centre):
         summary = CentreFollowUp(centre)
         for case in group:

@@ -13,8 +13,9 @@ from itertools import groupby
 
 from django.db.models import Prefetch
 
-from ..case_records import records_of
+from ..case_records import records_by_centre
 from ..models import MscAdministration, MscProduct, Visit, VisitDefinition, VisitStatus
+from .follow_up import CONTACT_PREFETCHES
 
 
 class VisitState:
@@ -37,6 +38,15 @@ SCHEDULE_PREFETCHES = [
         ),
     ),
 ]
+
+
+#: What the dashboard's two follow-up lists read (overdue contact, visits due), fetched once for both.
+FOLLOW_UP_PREFETCHES = [*CONTACT_PREFETCHES, Prefetch("visits", queryset=Visit.objects.select_related("definition"))]
+
+
+def followed_cases(cases):
+    """The cases' records for overdue_by_centre and due_by_centre together, in one fetch."""
+    return records_by_centre(cases, FOLLOW_UP_PREFETCHES)
 
 
 @dataclass(frozen=True)
@@ -99,7 +109,7 @@ def due_by_centre(cases, today):
     overdue first, and how many cases cannot be scheduled (no dated first MSC); others are left out."""
     definitions = list(VisitDefinition.objects.all())
     found = []
-    records = records_of(cases.order_by("centre__code", "study_id"), SCHEDULE_PREFETCHES)
+    records = records_by_centre(cases, SCHEDULE_PREFETCHES)
     for centre, group in groupby(records, key=lambda r: r.patient.centre):
         summary = CentreVisits(centre)
         for case in group:

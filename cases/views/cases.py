@@ -30,7 +30,7 @@ from ..quality.checklist import checklist, checklists
 from ..quality.consent import consent_at_majority_due, consent_basis_missing
 from ..reports import figures
 from ..reports.follow_up import overdue_by_centre
-from ..reports.visits import due_by_centre, schedule
+from ..reports.visits import due_by_centre, followed_cases, schedule
 from .mixins import AuditedFormMixin, CaseMixin, RemovalMixin
 
 
@@ -45,6 +45,7 @@ def dashboard(request):
     for p in my_cases + awaiting_review:
         p.checklist = completeness.get(p.pk)
     majority_due, majority_age_unknown = consent_at_majority_due(Patient.objects.visible_to(user))
+    today, followed = timezone.localdate(), followed_cases(Patient.objects.visible_to(user))
     context = {
         "majority_due": majority_due[:20],
         "majority_due_count": len(majority_due),
@@ -57,8 +58,8 @@ def dashboard(request):
         .addressed_to(user)
         .select_related("patient")
         .order_by("-raised_at")[:20],
-        "overdue_follow_up": overdue_by_centre(Patient.objects.visible_to(user), timezone.localdate()),
-        "visits_due": due_by_centre(Patient.objects.visible_to(user), timezone.localdate()),
+        "overdue_follow_up": overdue_by_centre(followed, today),
+        "visits_due": due_by_centre(followed, today),
         "recent_events": AdverseEvent.objects.visible_to(user).select_related("patient").order_by("-id")[:10],
     }
     return render(request, "cases/dashboard.html", context)

@@ -49,6 +49,16 @@ def cohort_follow_up(cases):
     return {"patient_years": total, "cases_known": len(known), "cases_unknown": len(cases) - len(known)}
 
 
+def products_with_administrations(with_provider=False):
+    """The case's products, each with its administrations in sequence order (the order every reader
+    of a case's administrations relies on)."""
+    products = MscProduct.objects.select_related("provider") if with_provider else MscProduct.objects
+    administrations = MscAdministration.objects.order_by("sequence", "id")
+    return Prefetch(
+        "products", queryset=products.prefetch_related(Prefetch("administrations", queryset=administrations))
+    )
+
+
 def record_prefetches():
     """The lookups a case page or a cohort computation needs (each is one query, whatever the count)."""
     return [
@@ -60,12 +70,7 @@ def record_prefetches():
         "acknowledgements",
         "follow_up_statuses",
         Prefetch("visits", queryset=Visit.objects.select_related("definition")),
-        Prefetch(
-            "products",
-            queryset=MscProduct.objects.select_related("provider").prefetch_related(
-                Prefetch("administrations", queryset=MscAdministration.objects.order_by("sequence", "id"))
-            ),
-        ),
+        products_with_administrations(with_provider=True),
         Prefetch(
             "adverse_events",
             queryset=AdverseEvent.objects.select_related("administration").prefetch_related("preceding_withdrawals"),

@@ -5,10 +5,7 @@ and the registry does not guess a date from ages or offsets)."""
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from django.db.models import Prefetch
-
-from ..case_records import records_by_centre
-from ..models import MscAdministration, MscProduct
+from ..case_records import products_with_administrations, records_by_centre
 from ..quality.follow_up import overdue_days
 
 #: What last contact is read from: the timed records and the vital statuses, nothing else.
@@ -18,12 +15,7 @@ CONTACT_PREFETCHES = [
     "assessments",
     "adverse_events",
     "follow_up_statuses",
-    Prefetch(
-        "products",
-        queryset=MscProduct.objects.prefetch_related(
-            Prefetch("administrations", queryset=MscAdministration.objects.order_by("sequence", "id"))
-        ),
-    ),
+    products_with_administrations(),
 ]
 
 

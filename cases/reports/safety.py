@@ -30,8 +30,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Prefetch
 from scipy.stats import chi2
 
-from ..case_records import records_of
-from ..models import AdverseEvent, EventCategory, MscAdministration, MscProduct
+from ..case_records import products_with_administrations, records_of
+from ..models import AdverseEvent, EventCategory
 from ..models.common import DAYS_PER_YEAR
 from ..quality.checklist_items import stopped_around_msc
 
@@ -53,12 +53,7 @@ SAFETY_PREFETCHES = [
     "assessments",
     "follow_up_statuses",
     Prefetch("adverse_events", queryset=AdverseEvent.objects.prefetch_related("preceding_withdrawals")),
-    Prefetch(
-        "products",
-        queryset=MscProduct.objects.select_related("provider").prefetch_related(
-            Prefetch("administrations", queryset=MscAdministration.objects.order_by("sequence", "id"))
-        ),
-    ),
+    products_with_administrations(with_provider=True),
 ]
 
 

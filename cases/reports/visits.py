@@ -13,8 +13,8 @@ from itertools import groupby
 
 from django.db.models import Prefetch
 
-from ..case_records import records_by_centre
-from ..models import MscAdministration, MscProduct, Visit, VisitDefinition, VisitStatus
+from ..case_records import products_with_administrations, records_by_centre
+from ..models import Visit, VisitDefinition, VisitStatus
 from .follow_up import CONTACT_PREFETCHES
 
 
@@ -31,12 +31,7 @@ class VisitState:
 SCHEDULE_PREFETCHES = [
     "follow_up_statuses",
     Prefetch("visits", queryset=Visit.objects.select_related("definition")),
-    Prefetch(
-        "products",
-        queryset=MscProduct.objects.prefetch_related(
-            Prefetch("administrations", queryset=MscAdministration.objects.order_by("sequence", "id"))
-        ),
-    ),
+    products_with_administrations(),
 ]
 
 
